@@ -1,0 +1,10 @@
+"""Root URL configuration: the family page, the admin and the versioned API."""
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("geoservices.api_urls")),
+    path("", include("frontend.urls")),
+]
