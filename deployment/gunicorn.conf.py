@@ -1,0 +1,30 @@
+"""gunicorn settings for the web container, read from the environment.
+
+Used by ``deployment/entrypoint.sh`` and by ``benchmarks/load.py``.
+"""
+import os
+
+from prometheus_client import multiprocess
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Searches are CPU-bound (graph lookups, ranking), so one process per core
+# plus one is the starting point; raise it on machines with more memory.
+workers = int(os.environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1)))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT_S", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Load the graphs and the model once in the master; workers share the pages.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
+# Access lines carry the path but no query string, so no searched place is logged.
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+errorlog = "-"
+loglevel = os.environ.get("GEOSALUD_LOG_LEVEL", "info").lower()
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def child_exit(server, worker):
+    """Drop the metric files of a worker that exited (Prometheus multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)
