@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.gis",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework_gis",
     "leaflet",
@@ -106,6 +107,9 @@ DATABASES = {
 }
 # dj-database-url maps "postgres://" to the plain backend; GeoDjango needs PostGIS.
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+# Separate test database names let several test runs share one server.
+if os.environ.get("GEOSALUD_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["GEOSALUD_TEST_DB_NAME"]}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,6 +1,7 @@
 """Places (INEI boundaries, populated places) and health facilities."""
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.utils.translation import gettext_lazy as _
 
 from .vocabulary import INSTITUTION_CHOICES
@@ -59,6 +60,7 @@ class District(models.Model):
 
     class Meta:
         ordering = ["ubigeo"]
+        indexes = [GinIndex(fields=["search_name"], name="district_name_trgm", opclasses=["gin_trgm_ops"])]
         verbose_name = _("district")
         verbose_name_plural = _("districts")
 
@@ -79,6 +81,7 @@ class PopulatedPlace(models.Model):
 
     class Meta:
         ordering = ["code"]
+        indexes = [GinIndex(fields=["search_name"], name="place_name_trgm", opclasses=["gin_trgm_ops"])]
         verbose_name = _("populated place")
         verbose_name_plural = _("populated places")
 
@@ -210,3 +213,29 @@ class DataLoad(models.Model):
     class Meta:
         verbose_name = _("data load")
         verbose_name_plural = _("data loads")
+
+
+class SearchRecord(models.Model):
+    """A family search kept as a coarse, non-identifying record for planners.
+
+    No names, ID numbers or exact locations are stored: the location is
+    rounded (``GEOSALUD["SEARCH_LOCATION_DECIMALS"]``) and ages are kept as bands.
+    """
+
+    created_on = models.DateField(auto_now_add=True, db_index=True)
+    ubigeo = models.CharField(max_length=6, blank=True, db_index=True)
+    coarse_location = models.PointField(srid=4326, null=True, blank=True)
+    needs = ArrayField(models.CharField(max_length=40), default=list)
+    insurance = models.CharField(max_length=16)
+    sisfoh = models.CharField(max_length=16)
+    mode = models.CharField(max_length=8)
+    household_size = models.PositiveSmallIntegerField()
+    age_bands = ArrayField(models.CharField(max_length=8), default=list)
+    has_pregnant_member = models.BooleanField(default=False)
+    results_count = models.PositiveSmallIntegerField()
+    nearest_travel_time_min = models.FloatField(null=True, blank=True)
+    rule_versions = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("search record")
+        verbose_name_plural = _("search records")
