@@ -1,8 +1,35 @@
-"""API error format: every refused request returns ``{"errors": {field: [message]}}``."""
+"""API error format: every refused request returns ``{"errors": {field: [message]}}``.
+
+Nested serializer errors are flattened to dotted field paths, for example
+``household.0.age``; errors of a whole object use the object's path
+(``location``) and errors of the whole request use ``non_field_errors``.
+"""
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+
+GENERAL_KEY = api_settings.NON_FIELD_ERRORS_KEY
+
+
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten DRF's nested error detail into ``{"a.0.b": [messages]}``."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            path = prefix if key == GENERAL_KEY and prefix else ".".join(filter(None, [prefix, str(key)]))
+            for field, messages in flatten_errors(value, path).items():
+                flat.setdefault(field, []).extend(messages)
+        return flat
+    if isinstance(detail, list) and detail and all(isinstance(item, (dict, list)) for item in detail):
+        flat = {}
+        for index, item in enumerate(detail):
+            for field, messages in flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)).items():
+                flat.setdefault(field, []).extend(messages)
+        return flat
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix or GENERAL_KEY: [str(message) for message in messages]} if messages else {}
 
 
 def exception_handler(exc, context):
@@ -11,7 +38,6 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, ValidationError):
-        detail = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
-        return Response({"errors": detail}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"errors": flatten_errors(response.data)}, status=status.HTTP_400_BAD_REQUEST)
     message = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
-    return Response({"errors": {"non_field_errors": [str(message)]}}, status=response.status_code)
+    return Response({"errors": {GENERAL_KEY: [str(message)]}}, status=response.status_code, headers=response.headers)

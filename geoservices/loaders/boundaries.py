@@ -131,7 +131,7 @@ def _load_districts(paths: dict, report: LoadReport) -> None:
     incoming = {}
     for row in layer.itertuples():
         ubigeo = str(row.ubigeo).zfill(6)
-        name = projection["distrito"].get(ubigeo) or title_name(row.distrito)
+        name = (projection["distrito"].get(ubigeo) or title_name(row.distrito)).strip()
         incoming[ubigeo] = District(
             ubigeo=ubigeo,
             province_id=ubigeo[:4],

@@ -1,0 +1,167 @@
+"""Validation of API input and GeoJSON output for places and facilities.
+
+Every message names the rejected value and says how to fix it, in the
+request's language (Spanish by default).
+"""
+from django.contrib.gis.geos import Point
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from .models import District, Facility, Need, PopulatedPlace
+from .places import district_at
+from .vocabulary import INSURANCE_CHOICES, MODE_CHOICES, SEX_CHOICES, SISFOH_CHOICES
+
+MAX_AGE = 120
+MAX_HOUSEHOLD_SIZE = 20
+
+
+class LocationSerializer(serializers.Serializer):
+    """A point (lat, lon), a district ubigeo or a populated place code."""
+
+    lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    ubigeo = serializers.RegexField(
+        r"^\d{6}$", required=False, error_messages={"invalid": _("A ubigeo has 6 digits, for example 150132.")}
+    )
+    place_code = serializers.RegexField(
+        r"^\d{10}$",
+        required=False,
+        error_messages={"invalid": _("A populated place code has 10 digits, for example 0101010001.")},
+    )
+
+    def validate(self, attrs):
+        has_point = "lat" in attrs or "lon" in attrs
+        given = [name for name, present in (
+            ("lat/lon", has_point), ("ubigeo", "ubigeo" in attrs), ("place_code", "place_code" in attrs)
+        ) if present]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                _("Give exactly one of: lat and lon, ubigeo, or place_code (received: %(given)s).")
+                % {"given": ", ".join(given) or "-"}
+            )
+        if has_point:
+            return self._validate_point(attrs)
+        if "ubigeo" in attrs:
+            return self._validate_ubigeo(attrs["ubigeo"])
+        return self._validate_place(attrs["place_code"])
+
+    def _validate_point(self, attrs):
+        if "lat" not in attrs or "lon" not in attrs:
+            raise serializers.ValidationError(_("Give both lat and lon, in decimal degrees."))
+        point = Point(attrs["lon"], attrs["lat"], srid=4326)
+        district = district_at(point)
+        if district is None:
+            raise serializers.ValidationError(
+                _("The point lat %(lat)s, lon %(lon)s is outside Peru. Mark a place inside Peru on the map.")
+                % {"lat": attrs["lat"], "lon": attrs["lon"]}
+            )
+        return {"point": point, "district": district}
+
+    def _validate_ubigeo(self, ubigeo):
+        district = District.objects.filter(ubigeo=ubigeo).only("ubigeo", "name", "geom").first()
+        if district is None:
+            raise serializers.ValidationError(
+                _("No district has ubigeo %(ubigeo)s. Pick a district from the list or mark your place on the map.")
+                % {"ubigeo": ubigeo}
+            )
+        return {"point": district.geom.point_on_surface, "district": district}
+
+    def _validate_place(self, code):
+        place = PopulatedPlace.objects.filter(code=code).first()
+        if place is None:
+            raise serializers.ValidationError(
+                _("No populated place has code %(code)s. Pick a place from the list.") % {"code": code}
+            )
+        district = district_at(place.location)
+        if district is None:
+            raise serializers.ValidationError(
+                _("The populated place %(name)s has no district on the map. Mark your place on the map instead.")
+                % {"name": place.name}
+            )
+        return {"point": place.location, "district": district}
+
+
+class MemberSerializer(serializers.Serializer):
+    """One household member. Names and ID numbers are neither asked nor accepted."""
+
+    age = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_AGE,
+        error_messages={
+            "min_value": _("Age must be 0 or more (use 0 for babies under one year)."),
+            "max_value": _("Age must be %(limit)s or less. Check the age you typed.") % {"limit": MAX_AGE},
+            "invalid": _("Age must be a whole number of years, for example 27."),
+            "required": _("Give the age of each member."),
+        },
+    )
+    sex = serializers.ChoiceField(choices=SEX_CHOICES, required=False, allow_null=True)
+    pregnant = serializers.BooleanField(required=False, allow_null=True, default=None)
+    pregnancy_weeks = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=42)
+    postpartum_days = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=365)
+    disability = serializers.BooleanField(required=False, allow_null=True, default=None)
+    chronic_illness = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        if attrs.get("pregnant") and attrs.get("sex") == "M":
+            raise serializers.ValidationError(_("A member marked as pregnant must not be marked as male."))
+        if attrs.get("pregnant") and not 10 <= attrs["age"] <= 55:
+            raise serializers.ValidationError(
+                _("Age %(age)s is unusual for a pregnancy. Check the age or the pregnancy mark.")
+                % {"age": attrs["age"]}
+            )
+        return attrs
+
+
+class MatchRequestSerializer(serializers.Serializer):
+    """The family search: where the household lives, who it is, and what care it needs."""
+
+    location = LocationSerializer()
+    household = MemberSerializer(many=True, allow_empty=False, max_length=MAX_HOUSEHOLD_SIZE)
+    needs = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=False, max_length=13)
+    insurance = serializers.ChoiceField(choices=INSURANCE_CHOICES, default="none")
+    sisfoh = serializers.ChoiceField(choices=SISFOH_CHOICES, default="unknown")
+    mode = serializers.ChoiceField(choices=MODE_CHOICES, default="walk")
+
+    default_error_messages = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["household"].error_messages["empty"] = _("Add at least one household member.")
+        self.fields["needs"].error_messages["empty"] = _("Choose at least one kind of care.")
+
+    def validate_needs(self, needs):
+        known = set(Need.objects.values_list("code", flat=True))
+        unknown = [need for need in needs if need not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                _("Unknown need: %(needs)s. Valid needs: %(valid)s.")
+                % {"needs": ", ".join(unknown), "valid": ", ".join(sorted(known))}
+            )
+        return list(dict.fromkeys(needs))
+
+
+class FacilityFeatureSerializer(GeoFeatureModelSerializer):
+    """A searchable facility as a GeoJSON feature."""
+
+    class Meta:
+        model = Facility
+        geo_field = "location"
+        id_field = "renaes_code"
+        fields = ("renaes_code", "name", "category", "institution", "address", "phone", "hours", "spatial_ubigeo")
+
+
+class DistrictFeatureSerializer(GeoFeatureModelSerializer):
+    """A district polygon with its census and poverty figures."""
+
+    province = serializers.CharField(source="province.name")
+    department = serializers.CharField(source="province.department.name")
+
+    class Meta:
+        model = District
+        geo_field = "geom"
+        id_field = "ubigeo"
+        fields = (
+            "ubigeo", "name", "capital", "province", "department", "population_2017", "population_urban_2017",
+            "population_rural_2017", "population_2022", "poverty_rate", "extreme_poverty_rate",
+        )

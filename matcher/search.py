@@ -1,0 +1,238 @@
+"""The family search: candidates, hard filters, travel times, ranking and programmes.
+
+This module is the thin Django layer that joins the data in PostGIS with the
+routing engine and the eligibility rules. Hard filters (the facility offers a
+requested service, accepts the household's insurance, is operating and is
+shown to families) are applied before ranking, so a ranker can only reorder
+facilities that passed them.
+"""
+from dataclasses import dataclass
+import logging
+
+from django.conf import settings
+from django.contrib.gis.db.models.functions import GeometryDistance
+from django.contrib.gis.geos import Point
+from django.utils.translation import get_language, gettext as _
+
+from geoservices.models import District, Facility, FacilityService, InsuranceAcceptance, Need, SearchRecord
+from geoservices.vocabulary import INSTITUTION_CHOICES
+
+logger = logging.getLogger(__name__)
+
+#: Facilities sent to the routing engine, nearest first by straight line.
+CANDIDATE_POOL = 40
+
+#: Insurance terms that count as "accepts the insurance" for family results.
+ACCEPTED_TERMS = ("covered", "affiliation")
+
+#: Age bands kept in search records instead of exact ages.
+AGE_BANDS = ((0, 2, "0-2"), (3, 5, "3-5"), (6, 17, "6-17"), (18, 59, "18-59"), (60, 200, "60+"))
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A validated family search."""
+
+    point: Point
+    district: District
+    household: list[dict]
+    needs: list[str]
+    insurance: str
+    sisfoh: str
+    mode: str
+
+
+def run_search(request: SearchRequest) -> dict:
+    """Run a family search and return the API response body.
+
+    Returns ``{"facilities": [...], "programs": [...], "search": {...}}`` with
+    texts in the active language.
+    """
+    needs = list(Need.objects.filter(code__in=request.needs).prefetch_related("services"))
+    candidates = _candidates(request, needs)
+    facilities = _with_travel_times(request, candidates)
+    ranked = _rank(facilities)[: settings.GEOSALUD["MAX_RESULTS"]]
+    programmes = _programmes(request)
+    _record(request, ranked, programmes)
+    return {
+        "facilities": [_facility_output(item, rank) for rank, item in enumerate(ranked, start=1)],
+        "programs": programmes,
+        "search": {
+            "location": {"lat": round(request.point.y, 5), "lon": round(request.point.x, 5)},
+            "district": {"ubigeo": request.district.ubigeo, "name": request.district.name},
+            "mode": request.mode,
+        },
+    }
+
+
+def _accepted_terms(request: SearchRequest, needs: list[Need]) -> dict[str, str]:
+    """Map each institution that accepts the household's insurance to its terms."""
+    terms = list(ACCEPTED_TERMS)
+    if any(need.is_urgent for need in needs):
+        # Every facility must attend an emergency (Ley 27604), whatever the insurance.
+        terms.append("emergency_only")
+    rows = InsuranceAcceptance.objects.filter(insurance=request.insurance, terms__in=terms)
+    return dict(rows.values_list("institution", "terms"))
+
+
+def _candidates(request: SearchRequest, needs: list[Need]) -> list[dict]:
+    """Facilities that pass the hard filters, the nearest ``CANDIDATE_POOL`` by straight line."""
+    terms_by_institution = _accepted_terms(request, needs)
+    service_codes = {service.code for need in needs for service in need.services.all()}
+    facility_ids = FacilityService.objects.filter(service__in=service_codes, offered=True).values("facility_id")
+    facilities = list(
+        Facility.objects.filter(
+            is_searchable=True,
+            is_operating=True,
+            id__in=facility_ids,
+            institution__in=terms_by_institution.keys(),
+        )
+        .order_by(GeometryDistance("location", request.point))[:CANDIDATE_POOL]
+    )
+    offered = _offered_services(facilities, service_codes)
+    return [
+        {
+            "facility": facility,
+            "terms": terms_by_institution[facility.institution],
+            "needs_met": [
+                need for need in needs if any(service.code in offered[facility.id] for service in need.services.all())
+            ],
+            "inferred": any(offered[facility.id].values()),
+        }
+        for facility in facilities
+    ]
+
+
+def _offered_services(facilities: list[Facility], service_codes: set[str]) -> dict[int, dict[str, bool]]:
+    """Map facility id to {service code: whether the offer is inferred} for the requested services."""
+    rows = FacilityService.objects.filter(
+        facility__in=facilities, service__in=service_codes, offered=True
+    ).values_list("facility_id", "service_id", "inferred")
+    offered: dict[int, dict[str, bool]] = {facility.id: {} for facility in facilities}
+    for facility_id, service_code, inferred in rows:
+        offered[facility_id][service_code] = inferred
+    return offered
+
+
+def _with_travel_times(request: SearchRequest, candidates: list[dict]) -> list[dict]:
+    from routing.services import travel_times
+
+    destinations = [(item["facility"].location.x, item["facility"].location.y) for item in candidates]
+    times = travel_times((request.point.x, request.point.y), destinations, request.mode)
+    for item, travel in zip(candidates, times):
+        item["travel"] = travel
+        item["mode"] = request.mode
+    return candidates
+
+
+def _rank(candidates: list[dict]) -> list[dict]:
+    """Order by travel time (unreachable last), then by how many needs a facility meets."""
+    def key(item):
+        minutes = item["travel"].minutes
+        return (minutes is None, minutes if minutes is not None else 0.0, -len(item["needs_met"]))
+
+    return sorted(candidates, key=key)
+
+
+def _need_name(need: Need) -> str:
+    return need.name_es if get_language() == "es" else need.name_en
+
+
+def _terms_reason(terms: str) -> str:
+    reasons = {
+        "covered": _("Accepts your insurance."),
+        "affiliation": _("Attends people without insurance and can affiliate you to SIS for free."),
+        "emergency_only": _("With your insurance, it attends emergencies only."),
+    }
+    return reasons[terms]
+
+
+def _travel_reason(item: dict, mode: str) -> str:
+    travel = item["travel"]
+    if travel.minutes is None:
+        return _("Not reachable over the road network from your place; ask locally how to get there.")
+    how = _("walking") if mode == "walk" else _("by vehicle")
+    return _("About %(minutes)d min %(how)s (%(km).1f km).") % {
+        "minutes": round(travel.minutes), "how": how, "km": travel.distance_km,
+    }
+
+
+def _method_text(travel, mode: str) -> str:
+    from routing.services import estimate_description
+
+    factors = estimate_description(mode)
+    if travel.source == "road_network":
+        return _("Calculated over the OpenStreetMap road network (%(region)s), including the walk to the nearest road.") % {
+            "region": travel.region,
+        }
+    return _(
+        "Estimate: straight-line distance × %(circuity)s at %(speed)s km/h; no road network data for this area."
+    ) % {"circuity": factors["circuity_factor"], "speed": factors["estimate_speed_kph"]}
+
+
+def _facility_output(item: dict, rank: int) -> dict:
+    facility = item["facility"]
+    travel = item["travel"]
+    mode = item["mode"]
+    needs_text = ", ".join(_need_name(need) for need in item["needs_met"])
+    reasons = [_("Offers: %(needs)s.") % {"needs": needs_text}, _terms_reason(item["terms"])]
+    if "24" in facility.hours:
+        reasons.append(_("Open 24 hours according to the registry."))
+    reasons.append(_travel_reason(item, mode))
+    institution_labels = dict(INSTITUTION_CHOICES)
+    return {
+        "renaes_code": facility.renaes_code,
+        "name": facility.name,
+        "category": facility.category,
+        "institution": facility.institution,
+        "institution_label": str(institution_labels.get(facility.institution, facility.institution)),
+        "address": facility.address,
+        "phone": facility.phone,
+        "hours": facility.hours,
+        "location": {"lat": round(facility.location.y, 6), "lon": round(facility.location.x, 6)},
+        "travel_time_min": None if travel.minutes is None else round(travel.minutes, 1),
+        "travel_time_source": travel.source,
+        "travel_time_method": _method_text(travel, mode),
+        "distance_km": round(travel.distance_km, 2),
+        "rank": rank,
+        "reasons": reasons,
+        "services_inferred": item["inferred"],
+        "district": {"ubigeo": facility.spatial_ubigeo},
+    }
+
+
+def _programmes(request: SearchRequest) -> list[dict]:
+    from matcher.services import evaluate_programmes
+
+    return evaluate_programmes(
+        request.household,
+        insurance=request.insurance,
+        sisfoh=request.sisfoh,
+        ubigeo=request.district.ubigeo,
+        language=get_language() or "es",
+    )
+
+
+def _age_band(age: int) -> str:
+    return next(label for low, high, label in AGE_BANDS if low <= age <= high)
+
+
+def _record(request: SearchRequest, ranked: list[dict], programmes: list[dict]) -> None:
+    """Store the search as a coarse, non-identifying record (no names, rounded location, age bands)."""
+    decimals = settings.GEOSALUD["SEARCH_LOCATION_DECIMALS"]
+    coarse = Point(round(request.point.x, decimals), round(request.point.y, decimals), srid=4326)
+    reachable = [item["travel"].minutes for item in ranked if item["travel"].minutes is not None]
+    SearchRecord.objects.create(
+        ubigeo=request.district.ubigeo,
+        coarse_location=coarse,
+        needs=request.needs,
+        insurance=request.insurance,
+        sisfoh=request.sisfoh,
+        mode=request.mode,
+        household_size=len(request.household),
+        age_bands=sorted({_age_band(member["age"]) for member in request.household}),
+        has_pregnant_member=any(member.get("pregnant") for member in request.household),
+        results_count=len(ranked),
+        nearest_travel_time_min=min(reachable) if reachable else None,
+        rule_versions={programme["code"]: programme.get("rule_version") for programme in programmes},
+    )
