@@ -65,10 +65,17 @@ INSTALLED_APPS = [
     "routing",
     "matcher",
     "frontend",
+    "ops",
+    "django_prometheus",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "ops.middleware.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ops.middleware.OutageMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "geo_config.urls"
@@ -174,3 +183,117 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("GEOSALUD_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Operations: jobs, cache, rate limits, API schema, logs, production security.
+
+#: Redis for the cache that backs rate limits; without REDIS_URL each process
+#: keeps its own in-memory cache (development and tests).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                # A Redis outage must not fail searches: cache calls return None
+                # and the rate limits fail open until Redis is back.
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "ops.cache"
+
+# Celery (geo_config/celery.py). Jobs run inline unless CELERY_TASK_ALWAYS_EAGER=0,
+# so one machine needs no worker; deployments with workers set it to 0.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "1") == "1"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+
+# Per-client limits on search and feedback, applied by ops.middleware.RateLimitMiddleware.
+# Off under DEBUG so that development and test runs are not throttled.
+RATELIMIT_ENABLE = os.environ.get("GEOSALUD_RATELIMIT", "0" if DEBUG else "1") == "1"
+RATELIMIT_FAIL_OPEN = True
+GEOSALUD_RATE_LIMITS = [
+    {"group": "search", "path": r"^/api/v1/match/$", "methods": ("POST",),
+     "rate": os.environ.get("GEOSALUD_RATE_SEARCH", "30/m")},
+    {"group": "feedback", "path": r"^/api/v1/feedback/", "methods": ("POST",),
+     "rate": os.environ.get("GEOSALUD_RATE_FEEDBACK", "10/m")},
+]
+#: Number of reverse proxies in front of gunicorn whose X-Forwarded-For is trusted.
+GEOSALUD_TRUSTED_PROXIES = int(os.environ.get("GEOSALUD_TRUSTED_PROXIES", "0"))
+#: Bearer token for /metrics; without it only loopback clients may read metrics.
+GEOSALUD_METRICS_TOKEN = os.environ.get("GEOSALUD_METRICS_TOKEN", "")
+#: Days search logs are kept before purge_search_logs deletes them.
+GEOSALUD_SEARCH_LOG_RETENTION_DAYS = int(os.environ.get("GEOSALUD_SEARCH_LOG_RETENTION_DAYS", "365"))
+
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GeoSalud API",
+    "DESCRIPTION": "Health facilities and public programmes that a household in Peru can reach and is entitled to.",
+    "VERSION": "v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Stale pooled connections after a PostGIS restart are replaced, not reused.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+
+LOGGING["filters"] = {"personal_data": {"()": "ops.logging.PersonalDataFilter"}}
+LOGGING["formatters"]["json"] = {"()": "ops.logging.JsonLogFormatter"}
+LOGGING["handlers"]["console"]["filters"] = ["personal_data"]
+if os.environ.get("GEOSALUD_LOG_FORMAT", "plain") == "json":
+    LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# Content security policy. django-leaflet writes its map set-up as inline
+# scripts without a nonce, so scripts allow 'unsafe-inline' from this origin;
+# no other origin may serve scripts. Map tiles come from GEOSALUD_TILE_URL's host.
+_tile_origin = "https://" + LEAFLET_CONFIG["TILES"].split("://", 1)[-1].split("/", 1)[0].replace("{s}.", "*.")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", _tile_origin],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = [
+    origin.strip() for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if origin.strip()
+]
+
+if not DEBUG:
+    # Static files are served by WhiteNoise from STATIC_ROOT (run collectstatic).
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
+    #: 1 when a TLS-terminating proxy sits in front of gunicorn.
+    GEOSALUD_HTTPS = os.environ.get("GEOSALUD_HTTPS", "1") == "1"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = GEOSALUD_HTTPS
+    # Health checks and metrics scrapes come over plain HTTP from inside the host.
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+    SESSION_COOKIE_SECURE = GEOSALUD_HTTPS
+    CSRF_COOKIE_SECURE = GEOSALUD_HTTPS
+    SECURE_HSTS_SECONDS = int(os.environ.get("GEOSALUD_HSTS_SECONDS", "31536000")) if GEOSALUD_HTTPS else 0
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = os.environ.get("GEOSALUD_HSTS_PRELOAD", "1") == "1"

@@ -5,6 +5,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("ops.urls")),
     path("api/v1/", include("geoservices.api_urls")),
     path("", include("frontend.urls")),
 ]
+handler500 = "ops.views.server_error"

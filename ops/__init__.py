@@ -1,0 +1,1 @@
+"""Operations: background jobs, health checks, metrics and data retention."""

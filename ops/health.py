@@ -1,0 +1,106 @@
+"""Health checks behind ``/health/``: database, cache, road graphs and ranker model.
+
+Apps replace or add checks with :func:`register_check`. The routing and
+matcher apps know better than this module whether their data is loaded.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+
+from . import metrics
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one check; ``detail`` is shown to anyone, so keep it free of secrets."""
+
+    ok: bool
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    run: Callable[[], CheckResult]
+    #: A failed critical check turns the endpoint's status to 503.
+    critical: bool = True
+
+
+_checks: dict[str, Check] = {}
+
+
+def register_check(name: str, run: Callable[[], CheckResult], *, critical: bool = True) -> None:
+    """Add the check ``name``, replacing any check registered under that name."""
+    _checks[name] = Check(name, run, critical)
+
+
+def run_checks() -> tuple[bool, dict[str, dict]]:
+    """Run every check and return (all critical checks passed, report by name)."""
+    healthy = True
+    report = {}
+    for check in _checks.values():
+        result = check.run()
+        report[check.name] = {"ok": result.ok, "critical": check.critical, **result.detail}
+        if check.critical and not result.ok:
+            healthy = False
+            logger.warning("Health check %s failed: %s", check.name, result.detail)
+    return healthy, report
+
+
+def check_database() -> CheckResult:
+    """Query PostGIS once; fails while the server is down or restarting."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT postgis_lib_version()")
+            (postgis_version,) = cursor.fetchone()
+    except DatabaseError as exc:
+        return CheckResult(False, {"error": type(exc).__name__})
+    return CheckResult(True, {"postgis": postgis_version})
+
+
+def check_cache() -> CheckResult:
+    """Write and read a key in the default cache (Redis in production).
+
+    With django-redis' IGNORE_EXCEPTIONS a Redis outage reads back None
+    instead of raising, so the round trip is what detects it.
+    """
+    key = "ops:health:probe"
+    cache.set(key, "1", timeout=10)
+    if cache.get(key) != "1":
+        return CheckResult(False, {"error": "cache round trip failed"})
+    return CheckResult(True)
+
+
+def check_graphs() -> CheckResult:
+    """Count the road graph files that ``build_graphs`` wrote."""
+    graph_dir = settings.GEOSALUD["GRAPH_DIR"]
+    if not graph_dir.is_dir():
+        return CheckResult(False, {"error": "graph folder missing; run manage.py build_graphs"})
+    count = sum(1 for path in graph_dir.iterdir() if path.is_file())
+    if count == 0:
+        return CheckResult(False, {"error": "no graph files; run manage.py build_graphs"})
+    return CheckResult(True, {"files": count})
+
+
+def check_model() -> CheckResult:
+    """Report the ranker model version this process has loaded, if any."""
+    version = metrics.model_version()
+    if version is None:
+        return CheckResult(False, {"error": "no ranker model loaded"})
+    return CheckResult(True, {"version": version})
+
+
+register_check("database", check_database)
+register_check("cache", check_cache, critical=False)
+register_check("graphs", check_graphs)
+# The default ranking works without a trained model, so its absence alone
+# does not make the service unhealthy.
+register_check("model", check_model, critical=False)

@@ -1,0 +1,41 @@
+"""Responses for requests that fail because PostGIS, Redis or the broker is down."""
+from __future__ import annotations
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as BrokerOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+#: Exceptions that mean a backing service is unreachable, not that the code is wrong.
+OUTAGE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, BrokerOperationalError)
+#: Seconds a client should wait before retrying, sent as Retry-After.
+RETRY_AFTER_S = 15
+
+
+def is_outage(exc: BaseException | None) -> bool:
+    """Return True when ``exc`` (or an exception it was raised from) is a service outage."""
+    while exc is not None:
+        if isinstance(exc, OUTAGE_ERRORS):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    """Return a 503 that asks the user to retry, as JSON for the API and HTML elsewhere."""
+    logger.error("Service outage on %s %s: %s", request.method, request.path, type(exc).__name__)
+    message = _("The service is briefly unavailable while a database or queue restarts. Please try again in a few seconds.")
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"errors": {"non_field_errors": [message]}}, status=503)
+    else:
+        html = render_to_string("ops/unavailable.html", {"message": message}, request=None)
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_S)
+    return response
