@@ -1,0 +1,251 @@
+"""Build compact per-mode graphs from OpenStreetMap extracts with osmnx.
+
+Each source file is read into an unsimplified osmnx ``MultiDiGraph``. For
+each mode, the ways the mode may use are kept and weighted by travel time.
+The largest strongly connected component is then stored as CSR arrays
+(:class:`routing.graph.CompactGraph`).
+
+The graph is not simplified, so every OSM vertex of a way stays a node. That
+keeps per-way speeds exact and lets the nearest-node lookup snap a point to
+the nearest vertex of a road, not only to the nearest junction.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from . import parameters
+from .estimate import check_mode
+from .exceptions import GraphBuildError
+from .graph import CompactGraph, utm_epsg
+
+logger = logging.getLogger(__name__)
+
+#: Way tags that the mode filters read, on top of the osmnx defaults.
+EXTRA_WAY_TAGS = ("foot", "motor_vehicle", "motorcar")
+
+
+@dataclass
+class EdgeTable:
+    """Directed edges of one mode, keyed by OSM node id.
+
+    ``tail``/``head`` are OSM node ids; lengths are in metres and travel times
+    in seconds, one entry per directed edge.
+    """
+
+    tail: np.ndarray
+    head: np.ndarray
+    length_m: np.ndarray
+    travel_time_s: np.ndarray
+
+
+def file_sha256(path: Path) -> str:
+    """Return the hex SHA-256 digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_network(path: Path) -> nx.MultiDiGraph:
+    """Read an OSM extract into an unsimplified osmnx graph.
+
+    Parameters
+    ----------
+    path
+        ``.osm``/``.xml`` (OSM XML) or ``.graphml`` (saved by osmnx). A GraphML
+        file is used as saved, simplified or not.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Directed graph in EPSG:4326 with one edge per drivable direction, as
+        osmnx reads one-way tags (``bidirectional=False``).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".graphml":
+        return ox.load_graphml(path)
+    if suffix not in (".osm", ".xml"):
+        msg = f"Unsupported road network file {path.name}: use an .osm, .xml or .graphml file."
+        raise GraphBuildError(msg)
+
+    default_tags = ox.settings.useful_tags_way
+    ox.settings.useful_tags_way = sorted(set(default_tags) | set(EXTRA_WAY_TAGS))
+    try:
+        return ox.graph_from_xml(path, bidirectional=False, simplify=False, retain_all=True)
+    finally:
+        ox.settings.useful_tags_way = default_tags
+
+
+def _first(value):
+    """Return the first element of an osmnx list attribute, or the value itself."""
+    return value[0] if isinstance(value, list) else value
+
+
+def _is_open(data: dict, mode_tags: tuple[str, ...]) -> bool:
+    """Tell whether a way's access tags let the mode use it."""
+    for tag in mode_tags:
+        if _first(data.get(tag)) == "no":
+            return False
+    if _first(data.get("access")) not in parameters.CLOSED_ACCESS:
+        return True
+    return any(_first(data.get(tag)) in parameters.OPEN_ACCESS for tag in mode_tags)
+
+
+def walk_allowed(data: dict) -> bool:
+    """Tell whether pedestrians may use an edge, from its OSM tags."""
+    highway = _first(data.get("highway"))
+    if highway == "cycleway":
+        return _first(data.get("foot")) in parameters.OPEN_ACCESS
+    return highway in parameters.WALK_HIGHWAYS and _is_open(data, ("foot",))
+
+
+def drive_allowed(data: dict) -> bool:
+    """Tell whether cars may use an edge, from its OSM tags."""
+    highway = _first(data.get("highway"))
+    if highway not in parameters.DRIVE_SPEED_KPH:
+        return False
+    if _first(data.get("service")) in parameters.DRIVE_EXCLUDED_SERVICES:
+        return False
+    return _is_open(data, ("motor_vehicle", "motorcar"))
+
+
+def mode_edges(G: nx.MultiDiGraph, mode: str) -> EdgeTable:
+    """Select the edges a mode may use and weight them by travel time.
+
+    Walking ignores one-way tags: each walkable edge is added in both
+    directions. Driving keeps the edge directions osmnx derived from
+    ``oneway``, with speeds from ``maxspeed`` where tagged and from
+    :data:`routing.parameters.DRIVE_SPEED_KPH` elsewhere.
+    """
+    check_mode(mode)
+    allowed = walk_allowed if mode == "walk" else drive_allowed
+    kept = [(u, v, k) for u, v, k, data in G.edges(keys=True, data=True) if allowed(data)]
+    if not kept:
+        msg = f"The network has no edge usable for mode {mode!r}; check that the extract has highway ways."
+        raise GraphBuildError(msg)
+
+    sub = G.edge_subgraph(kept)
+    tail = np.array([u for u, _, _ in kept], dtype=np.int64)
+    head = np.array([v for _, v, _ in kept], dtype=np.int64)
+    length_m = np.array([float(sub.edges[e]["length"]) for e in kept])
+
+    if mode == "walk":
+        travel_time_s = length_m / parameters.kph_to_mps(parameters.WALK_SPEED_KPH)
+        return EdgeTable(
+            tail=np.concatenate([tail, head]),
+            head=np.concatenate([head, tail]),
+            length_m=np.concatenate([length_m, length_m]),
+            travel_time_s=np.concatenate([travel_time_s, travel_time_s]),
+        )
+
+    sub = ox.add_edge_speeds(
+        sub.copy(), hwy_speeds=parameters.DRIVE_SPEED_KPH, fallback=parameters.DRIVE_FALLBACK_SPEED_KPH
+    )
+    sub = ox.add_edge_travel_times(sub)
+    travel_time_s = np.array([float(sub.edges[e]["travel_time"]) for e in kept])
+    return EdgeTable(tail=tail, head=head, length_m=length_m, travel_time_s=travel_time_s)
+
+
+def _largest_strong_component(n_nodes: int, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
+    """Return a boolean mask of the nodes in the largest strongly connected component."""
+    matrix = csr_matrix((np.ones(len(tail)), (tail, head)), shape=(n_nodes, n_nodes))
+    _, labels = connected_components(matrix, directed=True, connection="strong")
+    largest = np.bincount(labels).argmax()
+    return labels == largest
+
+
+def compact(G: nx.MultiDiGraph, edges: EdgeTable, meta: dict) -> CompactGraph:
+    """Turn a mode's edge table into a CSR graph of its largest strong component.
+
+    Parallel edges between the same two nodes collapse to the fastest one, and
+    self-loops are dropped because no shortest path uses them.
+    """
+    osmids, inverse = np.unique(np.concatenate([edges.tail, edges.head]), return_inverse=True)
+    tail, head = inverse[: len(edges.tail)], inverse[len(edges.tail) :]
+    keep_node = _largest_strong_component(len(osmids), tail, head)
+
+    keep_edge = keep_node[tail] & keep_node[head] & (tail != head)
+    new_index = np.cumsum(keep_node) - 1
+    tail, head = new_index[tail[keep_edge]], new_index[head[keep_edge]]
+    travel_time_s = edges.travel_time_s[keep_edge]
+    length_m = edges.length_m[keep_edge]
+    osmids = osmids[keep_node]
+
+    # Sort by row, then column, then time, and keep the first (fastest) edge of each pair.
+    order = np.lexsort((travel_time_s, head, tail))
+    tail, head, travel_time_s, length_m = tail[order], head[order], travel_time_s[order], length_m[order]
+    first = np.ones(len(tail), dtype=bool)
+    first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
+    tail, head, travel_time_s, length_m = tail[first], head[first], travel_time_s[first], length_m[first]
+
+    n_nodes = len(osmids)
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=n_nodes), out=indptr[1:])
+    # A zero weight disappears if any sparse operation drops stored zeros, so
+    # zero-length edges (duplicate vertices) get one microsecond instead.
+    travel_time_s = np.maximum(travel_time_s, 1e-6)
+    adjacency = csr_matrix((travel_time_s, head.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
+
+    node_lon = np.array([float(G.nodes[n]["x"]) for n in osmids])
+    node_lat = np.array([float(G.nodes[n]["y"]) for n in osmids])
+    meta = dict(meta, crs_epsg=utm_epsg(float(np.median(node_lon)), float(np.median(node_lat))))
+    return CompactGraph(
+        adjacency=adjacency,
+        length_m=length_m,
+        node_osmid=osmids,
+        node_lon=node_lon,
+        node_lat=node_lat,
+        meta=meta,
+    )
+
+
+def build_graphs(path: Path, modes: tuple[str, ...] = parameters.MODES) -> dict[str, CompactGraph]:
+    """Build the compact graph of each mode from one OSM extract.
+
+    Parameters
+    ----------
+    path
+        Source file, see :func:`read_network`.
+    modes
+        Travel modes to build.
+
+    Returns
+    -------
+    dict
+        ``{mode: CompactGraph}``; each graph's ``meta`` records the source
+        file name and SHA-256, the rules digest and the build time (UTC).
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"Road network file not found: {path}. Check GEOSALUD['SOURCE_DATA_DIR']."
+        raise GraphBuildError(msg)
+
+    G = read_network(path)
+    base_meta = {
+        "source_file": path.name,
+        "source_sha256": file_sha256(path),
+        "rules_digest": parameters.graph_rules_digest(),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    graphs = {}
+    for mode in modes:
+        edges = mode_edges(G, mode)
+        graph = compact(G, edges, dict(base_meta, mode=mode))
+        logger.info(
+            "Built %s graph from %s: %d nodes and %d edges kept, out of %d nodes with usable edges",
+            mode, path.name, graph.n_nodes, graph.n_edges, len(np.unique(np.concatenate([edges.tail, edges.head]))),
+        )
+        graphs[mode] = graph
+    return graphs

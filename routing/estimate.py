@@ -1,0 +1,86 @@
+"""Straight-line travel-time estimates for places that no road graph reaches.
+
+The estimate is ``haversine distance x circuity factor / speed``, with the
+factors of :mod:`routing.parameters`. It is also the rule for the walked
+access and egress legs between a point and the road graph.
+"""
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import parameters
+from .exceptions import UnknownModeError
+
+
+def check_mode(mode: str) -> str:
+    """Return ``mode`` if the engine supports it, else raise UnknownModeError."""
+    if mode not in parameters.MODES:
+        msg = f"Unknown travel mode {mode!r}. Use one of: {', '.join(parameters.MODES)}."
+        raise UnknownModeError(msg)
+    return mode
+
+
+def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> np.ndarray:
+    """Compute great-circle distances in metres between points in degrees.
+
+    Parameters
+    ----------
+    lon1, lat1, lon2, lat2
+        Longitudes and latitudes in EPSG:4326 degrees; arrays broadcast.
+
+    Returns
+    -------
+    numpy.ndarray
+        Distances in metres on a sphere of radius ``EARTH_RADIUS_M``.
+    """
+    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=float)) for a in (lon1, lat1, lon2, lat2))
+    half_dlat = (lat2 - lat1) / 2
+    half_dlon = (lon2 - lon1) / 2
+    a = np.sin(half_dlat) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(half_dlon) ** 2
+    return 2 * parameters.EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def estimate_route(straight_m: ArrayLike, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    """Estimate route length and travel time from straight-line distances.
+
+    Parameters
+    ----------
+    straight_m
+        Straight-line (great-circle) distances in metres.
+    mode
+        ``"walk"`` or ``"drive"``.
+
+    Returns
+    -------
+    distance_m, travel_time_s
+        Estimated route lengths in metres and travel times in seconds.
+    """
+    check_mode(mode)
+    distance_m = np.asarray(straight_m, dtype=float) * parameters.CIRCUITY_FACTOR[mode]
+    speed_mps = parameters.kph_to_mps(parameters.ESTIMATE_SPEED_KPH[mode])
+    return distance_m, distance_m / speed_mps
+
+
+def walk_leg(straight_m: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Estimate the walked leg between a point and its graph node.
+
+    Returns the leg length in metres and its time in seconds, by the walking
+    estimate, whatever the mode of the main trip.
+    """
+    return estimate_route(straight_m, "walk")
+
+
+def describe(mode: str) -> dict:
+    """Return the factors behind estimates and network times for ``mode``.
+
+    The keys carry their units: speeds in km/h, distances in metres.
+    """
+    check_mode(mode)
+    return {
+        "mode": mode,
+        "estimate_speed_kph": parameters.ESTIMATE_SPEED_KPH[mode],
+        "circuity_factor": parameters.CIRCUITY_FACTOR[mode],
+        "access_walk_speed_kph": parameters.ESTIMATE_SPEED_KPH["walk"],
+        "access_circuity_factor": parameters.CIRCUITY_FACTOR["walk"],
+        "max_access_distance_m": parameters.MAX_ACCESS_DISTANCE_M,
+        "network_limit_s": parameters.NETWORK_LIMIT_S,
+    }

@@ -1,0 +1,268 @@
+"""Compact road graphs: CSR arrays, node coordinates and shortest-path queries.
+
+A :class:`CompactGraph` is one travel mode of one region. Edges are stored as
+a ``scipy.sparse`` CSR matrix of travel times in seconds, with edge lengths in
+metres in an array aligned with the matrix data. Nodes have their OSM id,
+EPSG:4326 coordinates and projected UTM coordinates for nearest-node lookups.
+The whole graph saves to and loads from one ``.npz`` file without pickling.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyproj
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from .estimate import haversine_m
+from .exceptions import GraphFileError
+
+logger = logging.getLogger(__name__)
+
+#: Arrays stored in a graph file, besides the JSON metadata.
+_ARRAYS = ("indptr", "indices", "travel_time_s", "length_m", "node_osmid", "node_lon", "node_lat")
+
+
+def utm_epsg(lon: float, lat: float) -> int:
+    """Return the EPSG code of the WGS 84 UTM zone that contains a point."""
+    zone = int((lon + 180.0) // 6.0) % 60 + 1
+    return (32700 if lat < 0 else 32600) + zone
+
+
+@dataclass
+class CompactGraph:
+    """One travel mode of one region as CSR arrays.
+
+    Attributes
+    ----------
+    adjacency
+        ``n x n`` CSR matrix; entry ``(u, v)`` is the travel time in seconds of
+        the fastest edge from node ``u`` to node ``v``.
+    length_m
+        Length in metres of each edge, aligned with ``adjacency.data``.
+    node_osmid, node_lon, node_lat
+        OSM node id and EPSG:4326 coordinates of each node.
+    meta
+        JSON-serialisable facts about the build: ``mode``, ``source_sha256``,
+        ``rules_digest``, ``crs_epsg`` and so on.
+    """
+
+    adjacency: csr_matrix
+    length_m: np.ndarray
+    node_osmid: np.ndarray
+    node_lon: np.ndarray
+    node_lat: np.ndarray
+    meta: dict
+    _tree: cKDTree | None = field(default=None, repr=False)
+    _transformer: pyproj.Transformer | None = field(default=None, repr=False)
+    _edge_keys: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return self.adjacency.shape[0]
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges."""
+        return self.adjacency.nnz
+
+    @property
+    def mode(self) -> str:
+        """Travel mode the edge weights are for."""
+        return self.meta["mode"]
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """Return ``(min_lon, min_lat, max_lon, max_lat)`` of the nodes."""
+        return (
+            float(self.node_lon.min()),
+            float(self.node_lat.min()),
+            float(self.node_lon.max()),
+            float(self.node_lat.max()),
+        )
+
+    def _projected(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        if self._transformer is None:
+            epsg = int(self.meta["crs_epsg"])
+            self._transformer = pyproj.Transformer.from_crs(4326, epsg, always_xy=True)
+        x, y = self._transformer.transform(lon, lat)
+        return np.column_stack([x, y])
+
+    def nearest_nodes(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Find the nearest node of each point.
+
+        Parameters
+        ----------
+        lon, lat
+            Point coordinates in EPSG:4326 degrees (scalars or 1-d arrays).
+
+        Returns
+        -------
+        node, distance_m
+            Node index of each point and its great-circle distance in metres.
+        """
+        lon = np.atleast_1d(np.asarray(lon, dtype=float))
+        lat = np.atleast_1d(np.asarray(lat, dtype=float))
+        if self._tree is None:
+            self._tree = cKDTree(self._projected(self.node_lon, self.node_lat))
+        _, node = self._tree.query(self._projected(lon, lat))
+        node = np.asarray(node, dtype=np.int64)
+        distance_m = haversine_m(lon, lat, self.node_lon[node], self.node_lat[node])
+        return node, distance_m
+
+    def save(self, path: Path) -> None:
+        """Write the graph to ``path`` (``.npz``), replacing any file atomically.
+
+        The file is written under a temporary name and then renamed, so that a
+        process reading the old file never sees a half-written one.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            "indptr": self.adjacency.indptr,
+            "indices": self.adjacency.indices,
+            "travel_time_s": self.adjacency.data,
+            "length_m": self.length_m,
+            "node_osmid": self.node_osmid,
+            "node_lon": self.node_lon,
+            "node_lat": self.node_lat,
+            "meta": np.array(json.dumps(self.meta, sort_keys=True)),
+        }
+        handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as tmp:
+                np.savez(tmp, **arrays)
+            # mkstemp creates the file private (0600); graphs are not secret.
+            os.chmod(tmp_name, 0o644)
+            os.replace(tmp_name, path)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> CompactGraph:
+        """Read a graph written by :meth:`save`.
+
+        Raises
+        ------
+        GraphFileError
+            If the file is missing, is not a graph file or lacks an array.
+        """
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in _ARRAYS}
+                meta = json.loads(str(data["meta"]))
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            msg = f"Cannot read the graph file {path}: {exc}. Run `manage.py build_graphs` to rebuild it."
+            raise GraphFileError(msg) from exc
+
+        n_nodes = len(arrays["node_osmid"])
+        adjacency = csr_matrix(
+            (arrays["travel_time_s"], arrays["indices"], arrays["indptr"]), shape=(n_nodes, n_nodes)
+        )
+        return cls(
+            adjacency=adjacency,
+            length_m=arrays["length_m"],
+            node_osmid=arrays["node_osmid"],
+            node_lon=arrays["node_lon"],
+            node_lat=arrays["node_lat"],
+            meta=meta,
+        )
+
+
+def read_meta(path: Path) -> dict | None:
+    """Return the metadata of a stored graph, or None if it cannot be read."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return json.loads(str(data["meta"]))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+
+
+def edge_lengths(graph: CompactGraph, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
+    """Look up the length in metres of the stored edges ``tail[i] -> head[i]``.
+
+    Every pair must be an edge of the graph. The lookup relies on the builder
+    storing each CSR row sorted by column, so that ``row * n + column`` grows
+    along the matrix data.
+    """
+    n_nodes = graph.n_nodes
+    if graph._edge_keys is None:
+        rows = np.repeat(np.arange(n_nodes, dtype=np.int64), np.diff(graph.adjacency.indptr))
+        graph._edge_keys = rows * n_nodes + graph.adjacency.indices
+    position = np.searchsorted(graph._edge_keys, np.asarray(tail, dtype=np.int64) * n_nodes + head)
+    return graph.length_m[position]
+
+
+def path_lengths(graph: CompactGraph, predecessors: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Sum edge lengths along a shortest-path tree, from the root to each target.
+
+    All paths are walked back one edge per step together, so the number of
+    steps is the largest edge count of a path, not the sum.
+
+    Parameters
+    ----------
+    graph
+        The graph the tree was computed on.
+    predecessors
+        Predecessor array from ``scipy.sparse.csgraph.dijkstra`` (negative
+        for the root and for unreached nodes).
+    targets
+        Reached node indices whose path length is wanted.
+
+    Returns
+    -------
+    numpy.ndarray
+        Path length in metres per target (0 for the root).
+    """
+    current = np.asarray(targets, dtype=np.int64).copy()
+    lengths = np.zeros(len(current))
+    active = np.flatnonzero(predecessors[current] >= 0)
+    while active.size:
+        heads = current[active]
+        tails = predecessors[heads].astype(np.int64)
+        lengths[active] += edge_lengths(graph, tails, heads)
+        current[active] = tails
+        active = active[predecessors[tails] >= 0]
+    return lengths
+
+
+def one_to_many(
+    graph: CompactGraph, source: int, targets: np.ndarray, limit_s: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compute fastest network times and their lengths from one node to many.
+
+    Parameters
+    ----------
+    graph
+        Graph to search.
+    source
+        Node index of the origin.
+    targets
+        Node indices of the destinations.
+    limit_s
+        Search no further than this travel time, in seconds.
+
+    Returns
+    -------
+    travel_time_s, distance_m
+        Per target: time of the fastest path in seconds and its length in
+        metres. Both are ``inf`` for a target not reached within ``limit_s``.
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    times, predecessors = dijkstra(
+        graph.adjacency, directed=True, indices=int(source), limit=limit_s, return_predecessors=True
+    )
+    target_times = times[targets]
+    reached = np.isfinite(target_times)
+    distance_m = np.full(len(targets), np.inf)
+    distance_m[reached] = path_lengths(graph, predecessors, targets[reached])
+    return target_times, distance_m

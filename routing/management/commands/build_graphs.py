@@ -1,0 +1,143 @@
+"""Build the road graphs of the staged OSM extracts and register their regions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+from shapely.geometry import MultiPoint
+
+from routing import parameters
+from routing.build import build_graphs, file_sha256
+from routing.exceptions import RoutingError
+from routing.graph import CompactGraph, read_meta
+from routing.models import RoadRegion
+from routing.regions import STAGED_REGIONS, StagedRegion
+
+
+@dataclass
+class Outcome:
+    """Result of one region: its row status and the number of graph files built."""
+
+    status: str
+    built: int = 0
+
+
+def graph_file_name(slug: str, mode: str) -> str:
+    """Return the graph file name of one region and mode."""
+    return f"{slug}_{mode}.npz"
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the walk and drive graphs of every staged OSM extract and record each region in the "
+        "database. A region whose source file and graph rules are unchanged reuses its graph files "
+        "and only has its database row refreshed.\n"
+        "Example: manage.py build_graphs --region lima-sjl-canto-grande --force"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--region", action="append", choices=[r.slug for r in STAGED_REGIONS],
+            help="Build only this region (repeat the option for several). Default: all staged regions.",
+        )
+        parser.add_argument("--force", action="store_true", help="Rebuild graph files even if up to date.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report what would be built and change nothing."
+        )
+        parser.add_argument("--strict", action="store_true", help="Stop at the first region that fails.")
+
+    def handle(self, *args, **options):
+        source_dir = Path(settings.GEOSALUD["SOURCE_DATA_DIR"])
+        graph_dir = Path(settings.GEOSALUD["GRAPH_DIR"])
+        selected = [r for r in STAGED_REGIONS if not options["region"] or r.slug in options["region"]]
+        summary = {"created": 0, "updated": 0, "skipped": 0, "failed": 0, "graph files built": 0}
+
+        for region in selected:
+            try:
+                outcome = self.build_region(region, source_dir, graph_dir, options)
+            except (RoutingError, OSError) as exc:
+                summary["failed"] += 1
+                self.stderr.write(f"{region.slug}: failed: {exc}")
+                if options["strict"]:
+                    raise CommandError(f"Stopped at region {region.slug} (--strict).") from exc
+                continue
+            summary[outcome.status] += 1
+            summary["graph files built"] += outcome.built
+
+        self.stdout.write(", ".join(f"{key}: {value}" for key, value in summary.items()))
+        if summary["failed"]:
+            raise CommandError(f"{summary['failed']} region(s) failed; see the messages above.")
+
+    def build_region(self, region: StagedRegion, source_dir: Path, graph_dir: Path, options) -> Outcome:
+        """Build or reuse one region's graph files and upsert its RoadRegion row."""
+        source = source_dir / region.source_file
+        sha256 = file_sha256(source)
+        files = {mode: graph_dir / graph_file_name(region.slug, mode) for mode in parameters.MODES}
+        stale = [mode for mode, path in files.items() if options["force"] or not _is_current(path, sha256)]
+
+        if options["dry_run"]:
+            action = f"would build {', '.join(stale)}" if stale else "graph files up to date"
+            self.stdout.write(f"{region.slug}: {action}")
+            return Outcome(status="skipped")
+
+        built = build_graphs(source, tuple(stale)) if stale else {}
+        for mode, graph in built.items():
+            graph.save(files[mode])
+        graphs = {mode: built.get(mode) or CompactGraph.load(path) for mode, path in files.items()}
+        for mode, graph in graphs.items():
+            action = "built" if mode in built else "reused"
+            self.stdout.write(f"{region.slug} {mode}: {action}, {graph.n_nodes} nodes, {graph.n_edges} edges")
+
+        status = self.register(region, sha256, graphs)
+        return Outcome(status=status, built=len(built))
+
+    @transaction.atomic
+    def register(self, region: StagedRegion, sha256: str, graphs: dict[str, CompactGraph]) -> str:
+        """Create or update the RoadRegion row; return created, updated or skipped."""
+        lon = np.concatenate([g.node_lon for g in graphs.values()])
+        lat = np.concatenate([g.node_lat for g in graphs.values()])
+        hull = MultiPoint(np.column_stack([lon, lat])).convex_hull
+        values = {
+            "name": region.name,
+            "source_file": region.source_file,
+            "source_sha256": sha256,
+            "osm_date": region.osm_date,
+            "extent": GEOSGeometry(hull.wkt, srid=4326),
+            "modes": sorted(graphs),
+            "counts": {mode: {"nodes": g.n_nodes, "edges": g.n_edges} for mode, g in graphs.items()},
+            "graph_files": {mode: graph_file_name(region.slug, mode) for mode in graphs},
+            "built_at": max(parse_datetime(g.meta["built_at"]) for g in graphs.values()),
+        }
+        row = RoadRegion.objects.select_for_update().filter(slug=region.slug).first()
+        if row is None:
+            RoadRegion.objects.create(slug=region.slug, **values)
+            return "created"
+        if all(_same(getattr(row, key), value) for key, value in values.items()):
+            return "skipped"
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.save()
+        return "updated"
+
+
+def _is_current(path: Path, sha256: str) -> bool:
+    """Tell whether a graph file exists and was built from this source under the current rules."""
+    meta = read_meta(path)
+    return (
+        meta is not None
+        and meta.get("source_sha256") == sha256
+        and meta.get("rules_digest") == parameters.graph_rules_digest()
+    )
+
+
+def _same(stored, value) -> bool:
+    """Compare a stored field with a new value (geometries by shape)."""
+    if isinstance(value, GEOSGeometry):
+        return stored is not None and stored.equals_exact(value, tolerance=1e-9)
+    return stored == value

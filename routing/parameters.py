@@ -1,0 +1,128 @@
+"""Speeds, factors and limits of the travel-time engine, with their reasons.
+
+Every number that changes a travel time lives here, so that the API and the
+UI can state how a time was obtained and so that a graph built under other
+rules is detected (see :func:`graph_rules_digest`). Speeds are in km/h,
+distances in metres and times in seconds unless a name says otherwise.
+"""
+import hashlib
+import json
+
+#: Travel modes that have road graphs and estimates.
+MODES = ("walk", "drive")
+
+# --- Walking -----------------------------------------------------------------
+
+#: Walking speed on level ground. 4.5 km/h is a little below the usual 5 km/h
+#: adult pace because the travellers are households that walk with small
+#: children, pregnant women or older people.
+WALK_SPEED_KPH = 4.5
+
+#: OSM ``highway`` values that pedestrians may use. Motorways are left out
+#: because Peruvian expressways (vías expresas) forbid pedestrians. Cycleways
+#: count only where ``foot`` allows walking.
+WALK_HIGHWAYS = frozenset(
+    {
+        "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
+        "tertiary", "tertiary_link", "unclassified", "residential", "road", "living_street",
+        "service", "track", "footway", "pedestrian", "path", "steps", "corridor", "bridleway",
+    }
+)
+
+# --- Driving -----------------------------------------------------------------
+
+#: Free-flow driving speed by OSM ``highway`` class where a way has no usable
+#: ``maxspeed`` tag. The values follow the urban limits of Peru's Reglamento
+#: Nacional de Tránsito as amended by D.S. 025-2021-MTC (in force since
+#: 2022-07-18): 30 km/h on streets (calles y jirones), 50 km/h on avenues and
+#: 80 km/h on expressways. Trunk roads through Peruvian cities have junctions
+#: and crossings, so they get 60 km/h rather than the expressway limit. Links,
+#: living streets, service roads and unpaved tracks (trochas) get lower values
+#: because vehicles slow down on them. These are limits, not traffic: times at
+#: rush hour are longer.
+DRIVE_SPEED_KPH = {
+    "motorway": 80.0,
+    "motorway_link": 40.0,
+    "trunk": 60.0,
+    "trunk_link": 30.0,
+    "primary": 50.0,
+    "primary_link": 30.0,
+    "secondary": 50.0,
+    "secondary_link": 30.0,
+    "tertiary": 50.0,
+    "tertiary_link": 30.0,
+    "unclassified": 30.0,
+    "residential": 30.0,
+    "road": 30.0,
+    "living_street": 20.0,
+    "service": 20.0,
+    "track": 20.0,
+}
+
+#: Speed for a drivable way whose class is missing from the table above (the
+#: street limit). Only reached through ``maxspeed`` imputation, because the
+#: drive filter keeps only the classes in :data:`DRIVE_SPEED_KPH`.
+DRIVE_FALLBACK_SPEED_KPH = 30.0
+
+#: ``service`` values left out of the drive graph: parking aisles are not
+#: through roads and would add detours that no driver takes.
+DRIVE_EXCLUDED_SERVICES = frozenset({"parking_aisle"})
+
+#: ``access`` values that close a way unless a mode-specific tag opens it.
+CLOSED_ACCESS = frozenset({"no", "private"})
+
+#: ``foot`` / ``motor_vehicle`` / ``motorcar`` values that open a closed way.
+OPEN_ACCESS = frozenset({"yes", "designated", "permissive", "destination"})
+
+# --- Network access and limits ---------------------------------------------
+
+#: Farthest a point may be from the nearest graph node and still be routed on
+#: that graph. Beyond 2 km (about 30 minutes on foot) the point is not served
+#: by that street network, and the straight-line estimate is used instead.
+MAX_ACCESS_DISTANCE_M = 2_000.0
+
+#: Maximum network travel time searched from an origin. Destinations that take longer
+#: are reported as unreachable. Eight hours covers any trip across the city
+#: graphs at walking speed.
+NETWORK_LIMIT_S = 8 * 3600.0
+
+# --- Straight-line estimate ------------------------------------------------
+
+#: Ratio of route length to straight-line distance used where no graph
+#: reaches. Urban street grids stay near 1.2-1.3; 1.4 leaves room for the
+#: hills, ravines and switchbacks of the rest of Peru. The access and egress
+#: legs of routed trips use the walking value too.
+CIRCUITY_FACTOR = {"walk": 1.4, "drive": 1.4}
+
+#: Average speed of the straight-line estimate. Walking uses the network
+#: walking speed. Driving uses 30 km/h, the urban street limit, which is also
+#: a plausible average for mixed paved and unpaved roads outside cities.
+ESTIMATE_SPEED_KPH = {"walk": WALK_SPEED_KPH, "drive": 30.0}
+
+#: Mean Earth radius (IUGG), for haversine distances.
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def kph_to_mps(speed_kph: float) -> float:
+    """Convert a speed from km/h to m/s."""
+    return speed_kph / 3.6
+
+
+def graph_rules_digest() -> str:
+    """Return a short hash of the rules that shape a built graph.
+
+    A stored graph whose digest differs from this one was built under other
+    speeds or filters and must be rebuilt.
+    """
+    rules = {
+        "walk_speed_kph": WALK_SPEED_KPH,
+        "walk_highways": sorted(WALK_HIGHWAYS),
+        "drive_speed_kph": DRIVE_SPEED_KPH,
+        "drive_fallback_speed_kph": DRIVE_FALLBACK_SPEED_KPH,
+        "drive_excluded_services": sorted(DRIVE_EXCLUDED_SERVICES),
+        "closed_access": sorted(CLOSED_ACCESS),
+        "open_access": sorted(OPEN_ACCESS),
+        "format": 1,
+    }
+    encoded = json.dumps(rules, sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]

@@ -1,0 +1,40 @@
+"""The staged OpenStreetMap extracts that ``build_graphs`` turns into regions.
+
+Paths are relative to the staged data folder (``GEOSALUD["SOURCE_DATA_DIR"]``).
+The OSM dates come from data/peru/SOURCES.md: the date of the extract's data,
+or, for the GraphML file, the date osmnx downloaded it.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class StagedRegion:
+    """A road network extract and the region it covers."""
+
+    slug: str
+    name: str
+    source_file: str
+    osm_date: date | None
+
+
+STAGED_REGIONS = (
+    StagedRegion(
+        slug="cusco-centro",
+        name="Cusco (centro)",
+        source_file="osm_network/cusco_centro_highways_2017.osm",
+        osm_date=date(2017, 1, 9),
+    ),
+    StagedRegion(
+        slug="lima-sjl-canto-grande",
+        name="San Juan de Lurigancho (Canto Grande), Lima",
+        source_file="osm_network/lima_sjl_canto_grande_drive.osm",
+        osm_date=date(2024, 6, 27),
+    ),
+    StagedRegion(
+        slug="callao-ventanilla",
+        name="Ventanilla, Callao",
+        source_file="osm_network/lima_ventanilla_drive_2km.graphml",
+        osm_date=date(2023, 6, 22),
+    ),
+)

@@ -1,0 +1,220 @@
+"""Travel times for the search: road-network times where a graph reaches, estimates elsewhere.
+
+Rules, stated once here and in docs/routing.md:
+
+* The origin is routed on the region whose graph has a node within
+  ``MAX_ACCESS_DISTANCE_M`` of it (the nearest such node wins when regions
+  overlap). Without one, every destination gets the straight-line estimate.
+* A destination whose nearest node of that same graph is farther than
+  ``MAX_ACCESS_DISTANCE_M`` (for example one in another city) gets the
+  straight-line estimate, marked ``"estimate"``.
+* Routed times add the walked access leg (origin to its node) and egress leg
+  (node to destination) to the network time, whatever the mode.
+* A destination that the network does not reach within ``NETWORK_LIMIT_S``
+  gets ``minutes=None``; it is never replaced by a shorter estimate.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.utils.translation import gettext as _
+
+from . import parameters
+from .estimate import check_mode, describe, estimate_route, haversine_m, walk_leg
+from .exceptions import GraphFileError, RoutingError
+from .graph import CompactGraph, one_to_many
+from .models import RoadRegion
+
+logger = logging.getLogger(__name__)
+
+ROAD_NETWORK = "road_network"
+ESTIMATE = "estimate"
+
+#: Metres per degree of latitude, to turn the access distance into a search margin.
+_METRES_PER_DEGREE = 111_320.0
+
+_graph_cache: dict[Path, tuple[tuple[int, int], CompactGraph]] = {}
+_graph_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class TravelTime:
+    """Travel time from a search origin to one destination.
+
+    ``minutes`` is None when the road network does not reach the destination.
+    ``distance_km`` is the network distance plus the walked legs when routed,
+    and the straight-line distance times the circuity factor otherwise
+    (also for an unreachable destination, which has no network path).
+    ``region`` is the RoadRegion slug when ``source`` is ``"road_network"``.
+    """
+
+    minutes: float | None
+    distance_km: float
+    source: str
+    region: str | None
+
+
+def graph_dir() -> Path:
+    """Return the folder that contains the compact graph files."""
+    return Path(settings.GEOSALUD["GRAPH_DIR"])
+
+
+def load_graph(file_name: str) -> CompactGraph:
+    """Load a graph file from the graph folder, cached in this process.
+
+    The cache entry is keyed by the file's modification time and size, so a
+    graph rebuilt by ``build_graphs`` is read again on the next call.
+    """
+    path = graph_dir() / file_name
+    stat = path.stat()
+    version = (stat.st_mtime_ns, stat.st_size)
+    with _graph_cache_lock:
+        cached = _graph_cache.get(path)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+    graph = CompactGraph.load(path)
+    with _graph_cache_lock:
+        _graph_cache[path] = (version, graph)
+    return graph
+
+
+def _check_point(lon: float, lat: float, what: str) -> tuple[float, float]:
+    """Return ``(lon, lat)`` as floats, or raise RoutingError naming the bad value."""
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError) as exc:
+        msg = f"Invalid {what} coordinates ({lon!r}, {lat!r}): give numbers in degrees as (lon, lat)."
+        raise RoutingError(msg) from exc
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        msg = (
+            f"Invalid {what} coordinates ({lon}, {lat}): longitude must be within -180..180 "
+            "and latitude within -90..90, in that order."
+        )
+        raise RoutingError(msg)
+    return lon, lat
+
+
+def _origin_graph(lon: float, lat: float, mode: str) -> tuple[RoadRegion, CompactGraph, int, float] | None:
+    """Pick the region graph that serves an origin.
+
+    Returns the region, its graph for ``mode``, the origin's node and the
+    access distance in metres, or None when no graph node is within
+    ``MAX_ACCESS_DISTANCE_M``.
+    """
+    margin_deg = parameters.MAX_ACCESS_DISTANCE_M / _METRES_PER_DEGREE / max(math.cos(math.radians(lat)), 0.1)
+    candidates = RoadRegion.objects.filter(
+        modes__contains=[mode], extent__dwithin=(Point(lon, lat, srid=4326), margin_deg)
+    )
+    best = None
+    for region in candidates:
+        try:
+            graph = load_graph(region.graph_files[mode])
+        except (OSError, KeyError, GraphFileError) as exc:
+            logger.warning("No %s graph for road region %s, using estimates: %s", mode, region.slug, exc)
+            continue
+        node, distance_m = graph.nearest_nodes(lon, lat)
+        if distance_m[0] <= parameters.MAX_ACCESS_DISTANCE_M and (best is None or distance_m[0] < best[3]):
+            best = (region, graph, int(node[0]), float(distance_m[0]))
+    return best
+
+
+def travel_times(
+    origin: tuple[float, float], destinations: Sequence[tuple[float, float]], mode: str
+) -> list[TravelTime]:
+    """Compute the travel time from one origin to each destination.
+
+    Parameters
+    ----------
+    origin
+        ``(lon, lat)`` in EPSG:4326 degrees.
+    destinations
+        ``(lon, lat)`` pairs in EPSG:4326 degrees.
+    mode
+        ``"walk"`` or ``"drive"``.
+
+    Returns
+    -------
+    list of TravelTime
+        One entry per destination, in order. See the module docstring for
+        when a time comes from the road network and when from the estimate.
+
+    Raises
+    ------
+    RoutingError
+        If the mode is unknown or a coordinate is not a valid longitude and
+        latitude.
+    """
+    check_mode(mode)
+    lon, lat = _check_point(*origin, what="origin")
+    points = [_check_point(*point, what="destination") for point in destinations]
+    if not points:
+        return []
+    dest_lon = np.array([p[0] for p in points])
+    dest_lat = np.array([p[1] for p in points])
+
+    estimate_m, estimate_s = estimate_route(haversine_m(lon, lat, dest_lon, dest_lat), mode)
+    minutes: list[float | None] = (estimate_s / 60.0).tolist()
+    distance_m = estimate_m.copy()
+    sources = [ESTIMATE] * len(points)
+    regions: list[str | None] = [None] * len(points)
+
+    chosen = _origin_graph(lon, lat, mode)
+    if chosen is not None:
+        region, graph, origin_node, access_m = chosen
+        dest_nodes, egress_m = graph.nearest_nodes(dest_lon, dest_lat)
+        routed = np.flatnonzero(egress_m <= parameters.MAX_ACCESS_DISTANCE_M)
+        network_s, network_m = one_to_many(graph, origin_node, dest_nodes[routed], parameters.NETWORK_LIMIT_S)
+        access_leg_m, access_leg_s = walk_leg(access_m)
+        egress_leg_m, egress_leg_s = walk_leg(egress_m[routed])
+        for i, index in enumerate(routed):
+            sources[index] = ROAD_NETWORK
+            regions[index] = region.slug
+            if np.isfinite(network_s[i]):
+                minutes[index] = float(access_leg_s + network_s[i] + egress_leg_s[i]) / 60.0
+                distance_m[index] = float(access_leg_m + network_m[i] + egress_leg_m[i])
+            else:
+                minutes[index] = None
+        logger.debug("Routed %d of %d destinations on %s (%s)", len(routed), len(points), region.slug, mode)
+
+    return [
+        TravelTime(minutes=minutes[i], distance_km=float(distance_m[i]) / 1000.0, source=sources[i], region=regions[i])
+        for i in range(len(points))
+    ]
+
+
+def estimate_description(mode: str) -> dict:
+    """Describe how travel times for ``mode`` are obtained, for the UI and the API.
+
+    Returns the factors of :func:`routing.estimate.describe` (speeds in km/h,
+    distances in metres, times in seconds) plus ``network_speed`` and
+    ``estimate`` sentences in the active language.
+    """
+    facts = describe(mode)
+    if mode == "walk":
+        network = _("On the road network: walking at %(speed)s km/h on every walkable street and path.") % {
+            "speed": parameters.WALK_SPEED_KPH
+        }
+    else:
+        network = _(
+            "On the road network: driving at the speed limit of each street (maxspeed where mapped, "
+            "otherwise %(street)s km/h on streets and %(avenue)s km/h on avenues), respecting one-way streets."
+        ) % {
+            "street": parameters.DRIVE_SPEED_KPH["residential"],
+            "avenue": parameters.DRIVE_SPEED_KPH["primary"],
+        }
+    estimate = _(
+        "Estimate: straight-line distance times %(circuity)s, at %(speed)s km/h. "
+        "Used where no road network of the app reaches the place."
+    ) % {"circuity": facts["circuity_factor"], "speed": facts["estimate_speed_kph"]}
+    access = _("The walk between the place and the nearest road (up to %(max_m)s m) is included.") % {
+        "max_m": int(parameters.MAX_ACCESS_DISTANCE_M)
+    }
+    return dict(facts, network_speed=network, estimate=estimate, access=access)
