@@ -1,0 +1,170 @@
+"""The public API against the real data: the family search, errors and GeoJSON layers."""
+import json
+
+import pytest
+
+from geoservices.models import SearchRecord
+
+pytestmark = pytest.mark.django_db
+
+# A street corner in San Juan de Lurigancho (Canto Grande), inside the OSM extract.
+SJL_POINT = {"lat": -11.9763, "lon": -77.0013}
+
+PREGNANT_WITHOUT_INSURANCE = {
+    "location": SJL_POINT,
+    "household": [{"age": 27, "sex": "F", "pregnant": True}],
+    "needs": ["prenatal_care"],
+    "insurance": "none",
+    "sisfoh": "pobre",
+    "mode": "walk",
+}
+
+
+def post_match(client, body, language="es"):
+    return client.post(
+        "/api/v1/match/", json.dumps(body), content_type="application/json", HTTP_ACCEPT_LANGUAGE=language
+    )
+
+
+def with_changes(**changes):
+    return {**PREGNANT_WITHOUT_INSURANCE, **changes}
+
+
+BAD_INPUTS = [
+    # (case, body, field, words expected in the Spanish message)
+    ("point in Madrid", with_changes(location={"lat": 40.4, "lon": -3.7}), "location", "fuera del Perú"),
+    ("point in the Pacific", with_changes(location={"lat": -12.2, "lon": -79.5}), "location", "fuera del Perú"),
+    ("age above 120", with_changes(household=[{"age": 130}]), "household.0.age", "120"),
+    ("negative age", with_changes(household=[{"age": -1}]), "household.0.age", "0"),
+    ("age not a number", with_changes(household=[{"age": "veinte"}]), "household.0.age", "número"),
+    ("empty household", with_changes(household=[]), "household", "al menos"),
+    ("unknown need", with_changes(needs=["masaje"]), "needs", "masaje"),
+    ("no need", with_changes(needs=[]), "needs", "al menos"),
+    ("unknown ubigeo", with_changes(location={"ubigeo": "999999"}), "location", "999999"),
+    ("malformed ubigeo", with_changes(location={"ubigeo": "15-01"}), "location.ubigeo", "6"),
+    ("no location", with_changes(location={}), "location", "lat"),
+    ("only latitude", with_changes(location={"lat": -12.0}), "location", "lon"),
+    ("unknown insurance", with_changes(insurance="ONP"), "insurance", "ONP"),
+    ("pregnant man", with_changes(household=[{"age": 30, "sex": "M", "pregnant": True}]), "household.0", "embarazada"),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "field", "words"), BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
+def test_bad_input_returns_400_in_spanish(client, case, body, field, words):
+    response = post_match(client, body)
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert field in errors, errors
+    assert any(words in message for message in errors[field]), errors[field]
+
+
+def test_bad_input_in_english_on_request(client):
+    response = post_match(client, with_changes(location={"lat": 40.4, "lon": -3.7}), language="en")
+    assert response.status_code == 400
+    assert "outside Peru" in response.json()["errors"]["location"][0]
+
+
+def test_malformed_json_is_400(client):
+    response = client.post("/api/v1/match/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "errors" in response.json()
+
+
+def test_sjl_search_returns_ranked_real_facilities(client):
+    response = post_match(client, PREGNANT_WITHOUT_INSURANCE)
+    assert response.status_code == 200
+    facilities = response.json()["facilities"]
+    assert len(facilities) >= 5
+    assert [facility["rank"] for facility in facilities] == list(range(1, len(facilities) + 1))
+    times = [facility["travel_time_min"] for facility in facilities]
+    assert times == sorted(times)
+    assert facilities[0]["travel_time_source"] == "road_network"
+    for facility in facilities:
+        assert facility["institution"] in {"minsa", "gobierno_regional", "municipalidad"}
+        assert len(facility["renaes_code"]) == 8
+        assert facility["reasons"]
+
+
+def test_search_offers_only_facilities_with_the_service(client):
+    response = post_match(client, with_changes(needs=["childbirth"]))
+    categories = {facility["category"] for facility in response.json()["facilities"]}
+    assert categories
+    assert categories <= {"I-4", "II-1", "II-2", "III-1", "III-2"}
+
+
+def test_essalud_household_gets_essalud_facilities(client):
+    body = with_changes(insurance="essalud", needs=["general_consultation"], mode="drive")
+    facilities = post_match(client, body).json()["facilities"]
+    assert facilities
+    assert {facility["institution"] for facility in facilities} == {"essalud"}
+
+
+def test_search_outside_road_graphs_is_marked_estimate(client):
+    # Huamanga, Ayacucho: no OSM graph is staged there.
+    body = with_changes(location={"ubigeo": "050101"})
+    facilities = post_match(client, body).json()["facilities"]
+    assert facilities
+    assert {facility["travel_time_source"] for facility in facilities} == {"estimate"}
+    assert "línea recta" in facilities[0]["travel_time_method"]
+
+
+def test_search_returns_programmes(client):
+    programmes = post_match(client, PREGNANT_WITHOUT_INSURANCE).json()["programs"]
+    by_code = {programme["code"]: programme for programme in programmes}
+    assert by_code["sis_gratuito"]["status"] in {"eligible", "likely"}
+    assert by_code["sis_gratuito"]["reasons"]
+
+
+def test_search_record_is_coarse(client):
+    post_match(client, PREGNANT_WITHOUT_INSURANCE)
+    record = SearchRecord.objects.latest("id")
+    assert record.coarse_location.x == pytest.approx(-77.0)
+    assert record.coarse_location.y == pytest.approx(-11.98)
+    assert record.age_bands == ["18-59"]
+    assert record.ubigeo == "150132"
+
+
+def test_places_search_ignores_accents_and_case(client):
+    results = client.get("/api/v1/places/", {"q": "san juan de lurigancho"}).json()["results"]
+    assert any(result["kind"] == "district" and result["ubigeo"] == "150132" for result in results)
+    accented = client.get("/api/v1/places/", {"q": "ASUNCION"}).json()["results"]
+    assert any(result["name"] == "Asunción" for result in accented)
+
+
+def test_places_search_tolerates_a_typo(client):
+    results = client.get("/api/v1/places/", {"q": "Luriganco"}).json()["results"]
+    assert any("Lurigancho" in result["name"] for result in results)
+
+
+def test_places_search_needs_two_letters(client):
+    response = client.get("/api/v1/places/", {"q": "a"})
+    assert response.status_code == 400
+    assert "q" in response.json()["errors"]
+
+
+def test_facilities_in_bbox_are_geojson(client):
+    body = client.get("/api/v1/facilities/", {"bbox": "-77.05,-12.02,-76.95,-11.93"}).json()
+    assert body["type"] == "FeatureCollection"
+    assert len(body["features"]) > 10
+    lon, lat = body["features"][0]["geometry"]["coordinates"]
+    assert -77.05 <= lon <= -76.95 and -12.02 <= lat <= -11.93
+
+
+@pytest.mark.parametrize("bbox", ["abc", "-76,-12,-77,-11", "-80,-18,-70,-3"])
+def test_facilities_bad_bbox_is_400(client, bbox):
+    response = client.get("/api/v1/facilities/", {"bbox": bbox})
+    assert response.status_code == 400
+    assert "bbox" in response.json()["errors"]
+
+
+def test_district_is_geojson_with_figures(client):
+    body = client.get("/api/v1/districts/150132/").json()
+    assert body["type"] == "Feature"
+    assert body["geometry"]["type"] == "MultiPolygon"
+    assert body["properties"]["population_2017"] > 1_000_000
+
+
+def test_unknown_district_is_404(client):
+    response = client.get("/api/v1/districts/999999/")
+    assert response.status_code == 404
+    assert "999999" in response.json()["errors"]["non_field_errors"][0]
