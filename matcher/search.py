@@ -158,16 +158,16 @@ def _travel_reason(item: dict, mode: str) -> str:
 
 
 def _method_text(travel, mode: str) -> str:
+    """Say how a travel time was obtained, with the speeds and factors behind it."""
+    from routing.models import RoadRegion
     from routing.services import estimate_description
 
-    factors = estimate_description(mode)
-    if travel.source == "road_network":
-        return _("Calculated over the OpenStreetMap road network (%(region)s), including the walk to the nearest road.") % {
-            "region": travel.region,
-        }
-    return _(
-        "Estimate: straight-line distance × %(circuity)s at %(speed)s km/h; no road network data for this area."
-    ) % {"circuity": factors["circuity_factor"], "speed": factors["estimate_speed_kph"]}
+    description = estimate_description(mode)
+    if travel.source != "road_network":
+        return description["estimate"]
+    region = RoadRegion.objects.filter(slug=travel.region).values_list("name", flat=True).first() or travel.region
+    source = _("OpenStreetMap road network of %(region)s.") % {"region": region}
+    return " ".join([source, description["network_speed"], description["access"]])
 
 
 def _facility_output(item: dict, rank: int) -> dict:
