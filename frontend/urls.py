@@ -1,1 +1,13 @@
-urlpatterns: list = []
+"""Family pages and the JavaScript translation catalogue."""
+from django.urls import path
+from django.views.i18n import JavaScriptCatalog
+
+from . import views
+
+app_name = "frontend"
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    # Only this app's strings (from LOCALE_PATHS), to keep the page light.
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["frontend"]), name="javascript-catalog"),
+]

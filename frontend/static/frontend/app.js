@@ -1,0 +1,741 @@
+/*
+ * Family search page: picks a location, collects the household, calls
+ * POST /api/v1/match/ and draws the ranked facilities and programmes.
+ *
+ * Plain browser JavaScript with no build step. Every visible string goes
+ * through gettext() from Django's JavaScript catalogue (/jsi18n/).
+ * Data from the API is written with textContent, never as HTML.
+ */
+(function () {
+  "use strict";
+
+  var API_MATCH = "/api/v1/match/";
+  var API_PLACES = "/api/v1/places/";
+  var PLACE_QUERY_MIN_CHARS = 2;
+  var PLACE_QUERY_DELAY_MS = 250;
+  // Peru's extent, used to frame the map when nothing is chosen.
+  var PERU_BOUNDS = [[-18.4, -81.4], [-0.0, -68.6]];
+  var MAX_MEMBERS = 15;
+
+  var state = {
+    map: null,
+    location: null,       // request body "location", or null
+    locationMarker: null,
+    facilityLayer: null,
+    facilityMarkers: {},  // renaes_code -> L.Marker
+    memberCounter: 0,
+    placeRequest: null,   // AbortController of the pending place search
+    placeResults: [],
+    activeSuggestion: -1
+  };
+
+  var form = document.getElementById("search-form");
+  var placeInput = document.getElementById("place-query");
+  var suggestionList = document.getElementById("place-suggestions");
+  var locationStatus = document.getElementById("location-status");
+  var membersBox = document.getElementById("members");
+  var memberTemplate = document.getElementById("member-template");
+  var searchButton = document.getElementById("search-button");
+  var searchStatus = document.getElementById("search-status");
+
+  /* ---------- small helpers ---------- */
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined && text !== null) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function formatNumber(value, decimals) {
+    return Number(value).toLocaleString(document.documentElement.lang || "es", {
+      minimumFractionDigits: decimals,
+      maximumFractionDigits: decimals
+    });
+  }
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) {
+      return decodeURIComponent(match[1]);
+    }
+    var hidden = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return hidden ? hidden.value : "";
+  }
+
+  /* ---------- the map ---------- */
+
+  // Called by django-leaflet once the map exists (see the leaflet_map tag).
+  window.geosaludInitMap = function (map) {
+    state.map = map;
+    state.facilityLayer = L.layerGroup().addTo(map);
+    map.fitBounds(PERU_BOUNDS);
+    map.on("click", function (event) {
+      setPointLocation(event.latlng.lat, event.latlng.lng, gettext("the point you marked on the map"));
+    });
+  };
+
+  function showLocationMarker(lat, lon) {
+    if (!state.map) {
+      return;
+    }
+    if (state.locationMarker) {
+      state.locationMarker.setLatLng([lat, lon]);
+    } else {
+      state.locationMarker = L.circleMarker([lat, lon], {
+        radius: 10, color: "#7a1f00", weight: 3, fillColor: "#ffb000", fillOpacity: 0.9
+      }).addTo(state.map);
+      state.locationMarker.bindTooltip(gettext("Your location"));
+    }
+  }
+
+  function setLocation(location, lat, lon, description) {
+    state.location = location;
+    // Kept on the element so that tests and the share link read the exact request.
+    locationStatus.dataset.location = JSON.stringify(location);
+    showLocationMarker(lat, lon);
+    if (state.map) {
+      state.map.setView([lat, lon], Math.max(state.map.getZoom(), 13));
+    }
+    locationStatus.textContent = interpolate(gettext("Searching from %s."), [description]);
+    clearError("location");
+  }
+
+  function setPointLocation(lat, lon, description) {
+    // Five decimals (about 1 m) is enough, because the server coarsens what it stores.
+    var roundedLat = Math.round(lat * 1e5) / 1e5;
+    var roundedLon = Math.round(lon * 1e5) / 1e5;
+    setLocation({lat: roundedLat, lon: roundedLon}, roundedLat, roundedLon, description);
+  }
+
+  function useMyLocation() {
+    if (!navigator.geolocation) {
+      showError("location", gettext("This browser cannot share your location. Tap the map or type your district instead."));
+      return;
+    }
+    locationStatus.textContent = gettext("Looking for your location…");
+    navigator.geolocation.getCurrentPosition(
+      function (position) {
+        setPointLocation(position.coords.latitude, position.coords.longitude, gettext("your phone's location"));
+      },
+      function () {
+        locationStatus.textContent = gettext("No place chosen yet.");
+        showError("location", gettext("Your location could not be read. Allow location access, or tap the map or type your district instead."));
+      },
+      {enableHighAccuracy: false, timeout: 15000, maximumAge: 600000}
+    );
+  }
+
+  function useMapCenter() {
+    if (!state.map) {
+      return;
+    }
+    var center = state.map.getCenter();
+    setPointLocation(center.lat, center.lng, gettext("the centre of the map"));
+  }
+
+  /* ---------- place search (combobox) ---------- */
+
+  function closeSuggestions() {
+    suggestionList.hidden = true;
+    suggestionList.textContent = "";
+    placeInput.setAttribute("aria-expanded", "false");
+    placeInput.removeAttribute("aria-activedescendant");
+    state.activeSuggestion = -1;
+  }
+
+  function renderSuggestions(results) {
+    state.placeResults = results;
+    suggestionList.textContent = "";
+    if (!results.length) {
+      var empty = element("li", "suggestion-empty", gettext("No place found with that name. Check the spelling or try the district name."));
+      empty.setAttribute("role", "option");
+      empty.setAttribute("aria-disabled", "true");
+      suggestionList.appendChild(empty);
+    }
+    results.forEach(function (place, index) {
+      var option = element("li", "suggestion");
+      option.id = "place-option-" + index;
+      option.setAttribute("role", "option");
+      option.appendChild(element("span", "suggestion-name", place.name));
+      option.appendChild(element("span", "suggestion-label", place.label));
+      option.addEventListener("mousedown", function (event) {
+        event.preventDefault();  // keep focus in the input
+        choosePlace(index);
+      });
+      suggestionList.appendChild(option);
+    });
+    suggestionList.hidden = false;
+    placeInput.setAttribute("aria-expanded", "true");
+  }
+
+  function highlightSuggestion(index) {
+    var options = suggestionList.querySelectorAll(".suggestion");
+    if (!options.length) {
+      return;
+    }
+    state.activeSuggestion = (index + options.length) % options.length;
+    options.forEach(function (option, position) {
+      option.setAttribute("aria-selected", position === state.activeSuggestion ? "true" : "false");
+    });
+    placeInput.setAttribute("aria-activedescendant", options[state.activeSuggestion].id);
+    options[state.activeSuggestion].scrollIntoView({block: "nearest"});
+  }
+
+  function choosePlace(index) {
+    var place = state.placeResults[index];
+    if (!place) {
+      return;
+    }
+    var location = place.kind === "district" ? {ubigeo: place.ubigeo} : {place_code: place.code};
+    placeInput.value = place.label;
+    closeSuggestions();
+    setLocation(location, place.lat, place.lon, place.label);
+  }
+
+  function searchPlaces(text) {
+    if (state.placeRequest) {
+      state.placeRequest.abort();
+    }
+    var controller = new AbortController();
+    state.placeRequest = controller;
+    fetch(API_PLACES + "?q=" + encodeURIComponent(text), {
+      headers: {Accept: "application/json"},
+      signal: controller.signal
+    })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          return {ok: response.ok, body: body};
+        });
+      })
+      .then(function (reply) {
+        if (!reply.ok) {
+          showErrors(reply.body.errors || {}, "location");
+          closeSuggestions();
+          return;
+        }
+        clearError("location");
+        renderSuggestions(reply.body.results || []);
+      })
+      .catch(function (error) {
+        if (error.name !== "AbortError") {
+          showError("location", gettext("Places could not be searched. Check your connection and try again."));
+        }
+      });
+  }
+
+  var placeTimer = null;
+  function onPlaceInput() {
+    var text = placeInput.value.trim();
+    clearTimeout(placeTimer);
+    if (text.length < PLACE_QUERY_MIN_CHARS) {
+      closeSuggestions();
+      return;
+    }
+    placeTimer = setTimeout(function () {
+      searchPlaces(text);
+    }, PLACE_QUERY_DELAY_MS);
+  }
+
+  function onPlaceKeydown(event) {
+    if (suggestionList.hidden) {
+      return;
+    }
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      highlightSuggestion(state.activeSuggestion + 1);
+    } else if (event.key === "ArrowUp") {
+      event.preventDefault();
+      highlightSuggestion(state.activeSuggestion - 1);
+    } else if (event.key === "Enter") {
+      // Enter picks the highlighted place instead of submitting the form.
+      event.preventDefault();
+      choosePlace(state.activeSuggestion >= 0 ? state.activeSuggestion : 0);
+    } else if (event.key === "Escape") {
+      closeSuggestions();
+    }
+  }
+
+  /* ---------- household members ---------- */
+
+  function memberFieldsets() {
+    return Array.prototype.slice.call(membersBox.querySelectorAll(".member"));
+  }
+
+  // Give each member its position: legend, error paths, remove button.
+  function renumberMembers() {
+    var members = memberFieldsets();
+    members.forEach(function (member, position) {
+      member.querySelector("legend").textContent = interpolate(gettext("Person %s"), [position + 1]);
+      member.dataset.errorFor = "household." + position;
+      member.querySelectorAll("[data-error-field]").forEach(function (field) {
+        field.dataset.errorFor = "household." + position + "." + field.dataset.errorField;
+      });
+      member.querySelector(".remove-member").hidden = members.length === 1;
+    });
+    document.getElementById("add-member").hidden = members.length >= MAX_MEMBERS;
+  }
+
+  function updatePregnantChoice(member) {
+    var female = member.querySelector("input[type=radio][value=F]").checked;
+    var choice = member.querySelector(".pregnant-choice");
+    choice.hidden = !female;
+    if (!female) {
+      choice.querySelector("input").checked = false;
+    }
+  }
+
+  function addMember(focus) {
+    var uid = String(state.memberCounter++);
+    var fragment = memberTemplate.content.cloneNode(true);
+    fragment.querySelectorAll("[id], [for], [name], [aria-describedby]").forEach(function (node) {
+      ["id", "for", "name", "aria-describedby"].forEach(function (attribute) {
+        var value = node.getAttribute(attribute);
+        if (value) {
+          node.setAttribute(attribute, value.replace(/__i__/g, uid));
+        }
+      });
+    });
+    var member = fragment.querySelector(".member");
+    membersBox.appendChild(fragment);
+
+    member.querySelectorAll("input[type=radio]").forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        updatePregnantChoice(member);
+      });
+    });
+    member.querySelector(".remove-member").addEventListener("click", function () {
+      member.remove();
+      renumberMembers();
+      document.getElementById("add-member").focus();
+    });
+    updatePregnantChoice(member);
+    renumberMembers();
+    if (focus) {
+      member.querySelector("input[name=age]").focus();
+    }
+  }
+
+  function readMember(member) {
+    var ageText = member.querySelector("input[name=age]").value.trim();
+    var sex = member.querySelector("input[type=radio]:checked");
+    var chronic = member.querySelector("select[name=chronic_illness]").value;
+    return {
+      // An empty or malformed age is sent as is, so the server names the problem.
+      age: ageText === "" ? null : (isNaN(Number(ageText)) ? ageText : Number(ageText)),
+      sex: sex ? sex.value : null,
+      pregnant: member.querySelector("input[name=pregnant]").checked,
+      disability: member.querySelector("input[name=disability]").checked,
+      chronic_illness: chronic === "" ? null : chronic === "yes"
+    };
+  }
+
+  /* ---------- errors ---------- */
+
+  // Find the error paragraph for an API field path such as "household.0.age",
+  // falling back to the parent path ("household.0", "household") and then
+  // to the general error under the form.
+  function errorSlot(path) {
+    var parts = path.split(".");
+    while (parts.length) {
+      var holder = form.querySelector('[data-error-for="' + parts.join(".") + '"]');
+      var slot = holder && holder.querySelector(":scope > .error");
+      if (slot) {
+        return slot;
+      }
+      parts.pop();
+    }
+    return document.getElementById("error-general");
+  }
+
+  function showError(path, message) {
+    var slot = errorSlot(path);
+    if (slot.hidden) {
+      slot.textContent = message;
+    } else {
+      slot.textContent += " " + message;
+    }
+    slot.hidden = false;
+    var holder = slot.parentElement;
+    var input = holder.querySelector("input, select");
+    if (input && holder !== form) {
+      input.setAttribute("aria-invalid", "true");
+    }
+  }
+
+  function clearError(path) {
+    var slot = errorSlot(path);
+    slot.hidden = true;
+    slot.textContent = "";
+  }
+
+  function clearErrors() {
+    form.querySelectorAll(".error[id]").forEach(function (slot) {
+      slot.hidden = true;
+      slot.textContent = "";
+    });
+    form.querySelectorAll("[aria-invalid]").forEach(function (input) {
+      input.removeAttribute("aria-invalid");
+    });
+  }
+
+  function showErrors(errors, defaultPath) {
+    Object.keys(errors).forEach(function (path) {
+      var messages = [].concat(errors[path]);
+      var target = path === "non_field_errors" ? (defaultPath || "general") : path;
+      messages.forEach(function (message) {
+        showError(target, String(message));
+      });
+    });
+  }
+
+  function focusFirstError() {
+    var first = form.querySelector(".error:not([hidden])");
+    if (!first) {
+      return;
+    }
+    var input = first.parentElement.querySelector("input, select");
+    (input || first).focus();
+    first.scrollIntoView({block: "center"});
+  }
+
+  /* ---------- the search ---------- */
+
+  function readRequest() {
+    var checked = function (name) {
+      var input = form.querySelector("input[name=" + name + "]:checked");
+      return input ? input.value : null;
+    };
+    return {
+      location: state.location,
+      household: memberFieldsets().map(readMember),
+      needs: Array.prototype.map.call(form.querySelectorAll("input[name=needs]:checked"), function (box) {
+        return box.value;
+      }),
+      insurance: checked("insurance"),
+      sisfoh: checked("sisfoh"),
+      mode: checked("mode")
+    };
+  }
+
+  function onSubmit(event) {
+    event.preventDefault();
+    clearErrors();
+    var body = readRequest();
+    if (!body.location) {
+      showError("location", gettext("Choose a place first: tap the map, use your location or type your district."));
+      focusFirstError();
+      return;
+    }
+    searchButton.disabled = true;
+    searchStatus.textContent = gettext("Searching… on a slow connection this can take a few seconds.");
+
+    fetch(API_MATCH, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        "X-CSRFToken": csrfToken()
+      },
+      credentials: "same-origin",
+      body: JSON.stringify(body)
+    })
+      .then(function (response) {
+        return response.json().catch(function () {
+          return {};
+        }).then(function (payload) {
+          return {status: response.status, body: payload};
+        });
+      })
+      .then(function (reply) {
+        if (reply.status === 200) {
+          searchStatus.textContent = "";
+          renderResults(reply.body);
+        } else if (reply.status === 400) {
+          searchStatus.textContent = gettext("Please correct the marked fields.");
+          showErrors(reply.body.errors || {});
+          focusFirstError();
+        } else {
+          searchStatus.textContent = "";
+          showError("general", interpolate(gettext("The search failed on the server (error %s). Please try again in a moment."), [reply.status]));
+        }
+      })
+      .catch(function () {
+        searchStatus.textContent = "";
+        showError("general", gettext("The search could not reach the server. Check your connection and try again."));
+      })
+      .then(function () {
+        searchButton.disabled = false;
+      });
+  }
+
+  /* ---------- results ---------- */
+
+  function phoneNumbers(text) {
+    // The registry sometimes lists several numbers in one field.
+    return String(text || "").split(/[\/,;]| - |\by\b/).map(function (part) {
+      return part.trim();
+    }).filter(function (part) {
+      return part.replace(/\D/g, "").length >= 6;
+    });
+  }
+
+  function travelLine(facility) {
+    var time = facility.travel_time_min === null || facility.travel_time_min === undefined
+      ? gettext("unknown time")
+      : interpolate(gettext("%s min"), [formatNumber(facility.travel_time_min, 0)]);
+    var distance = facility.distance_km === null || facility.distance_km === undefined
+      ? ""
+      : " · " + interpolate(gettext("%s km"), [formatNumber(facility.distance_km, 1)]);
+    return time + distance;
+  }
+
+  function sourceLabel(source) {
+    return source === "road_network" ? gettext("by the road network") : gettext("straight-line estimate");
+  }
+
+  function addDetail(list, label, value) {
+    if (value === null || value === undefined || value === "") {
+      return null;
+    }
+    var term = element("dt", null, label);
+    var definition = element("dd");
+    if (value instanceof Node) {
+      definition.appendChild(value);
+    } else {
+      definition.textContent = value;
+    }
+    list.appendChild(term);
+    list.appendChild(definition);
+    return definition;
+  }
+
+  function phoneLinks(text) {
+    var numbers = phoneNumbers(text);
+    if (!numbers.length) {
+      return text ? String(text) : "";
+    }
+    var wrapper = element("span");
+    numbers.forEach(function (number, index) {
+      if (index) {
+        wrapper.appendChild(document.createTextNode(" · "));
+      }
+      var link = element("a", "phone-link", number);
+      link.href = "tel:" + number.replace(/[^\d+]/g, "");
+      link.setAttribute("aria-label", interpolate(gettext("Call %s"), [number]));
+      wrapper.appendChild(link);
+    });
+    return wrapper;
+  }
+
+  function facilityItem(facility) {
+    var item = element("li", "facility");
+    item.id = "facility-" + facility.renaes_code;
+    var heading = element("h4", "facility-name", facility.name);
+    item.appendChild(heading);
+
+    var travel = element("p", "travel");
+    travel.appendChild(element("strong", "travel-time", travelLine(facility)));
+    var badge = element("span", "badge badge-" + facility.travel_time_source, sourceLabel(facility.travel_time_source));
+    travel.appendChild(document.createTextNode(" "));
+    travel.appendChild(badge);
+    item.appendChild(travel);
+    if (facility.travel_time_method) {
+      item.appendChild(element("p", "travel-method", facility.travel_time_method));
+    }
+
+    var details = element("dl", "facility-details");
+    addDetail(details, gettext("Category"), facility.category);
+    addDetail(details, gettext("Institution"), facility.institution_label || facility.institution);
+    addDetail(details, gettext("Address"), [facility.address, facility.district && facility.district.name]
+      .filter(Boolean).join(", "));
+    addDetail(details, gettext("Phone"), facility.phone ? phoneLinks(facility.phone) : gettext("Not listed"));
+    addDetail(details, gettext("Opening hours"), facility.hours || gettext("Not listed"));
+    item.appendChild(details);
+
+    if (facility.reasons && facility.reasons.length) {
+      var reasons = element("ul", "reasons");
+      facility.reasons.forEach(function (reason) {
+        reasons.appendChild(element("li", null, reason));
+      });
+      item.appendChild(reasons);
+    }
+    if (facility.services_inferred) {
+      item.appendChild(element("p", "note", gettext("Services inferred from the category.")));
+    }
+
+    var showButton = element("button", "button-secondary show-on-map", gettext("Show on the map"));
+    showButton.type = "button";
+    showButton.addEventListener("click", function () {
+      focusFacilityOnMap(facility);
+    });
+    item.appendChild(showButton);
+    return item;
+  }
+
+  function focusFacilityOnMap(facility) {
+    var marker = state.facilityMarkers[facility.renaes_code];
+    if (!marker || !state.map) {
+      return;
+    }
+    state.map.setView(marker.getLatLng(), Math.max(state.map.getZoom(), 15));
+    marker.openPopup();
+    document.getElementById("map").scrollIntoView({block: "center"});
+  }
+
+  function facilityPopup(facility) {
+    var box = element("div", "popup");
+    box.appendChild(element("strong", null, facility.rank + ". " + facility.name));
+    box.appendChild(element("div", null, [facility.category, facility.institution_label].filter(Boolean).join(" · ")));
+    box.appendChild(element("div", null, travelLine(facility) + " (" + sourceLabel(facility.travel_time_source) + ")"));
+    var link = element("a", null, gettext("See details"));
+    link.href = "#facility-" + facility.renaes_code;
+    box.appendChild(link);
+    return box;
+  }
+
+  function drawFacilities(facilities) {
+    if (!state.map) {
+      return;
+    }
+    state.facilityLayer.clearLayers();
+    state.facilityMarkers = {};
+    var bounds = [];
+    facilities.forEach(function (facility) {
+      if (!facility.location) {
+        return;
+      }
+      var latLng = [facility.location.lat, facility.location.lon];
+      var marker = L.marker(latLng, {
+        icon: L.divIcon({className: "rank-icon", html: String(Number(facility.rank) || ""), iconSize: [32, 32]}),
+        title: facility.name,
+        alt: facility.name,
+        keyboard: true
+      });
+      marker.bindPopup(facilityPopup(facility));
+      marker.addTo(state.facilityLayer);
+      state.facilityMarkers[facility.renaes_code] = marker;
+      bounds.push(latLng);
+    });
+    if (state.locationMarker) {
+      bounds.push(state.locationMarker.getLatLng());
+    }
+    if (bounds.length) {
+      state.map.fitBounds(bounds, {padding: [24, 24], maxZoom: 16});
+    }
+  }
+
+  function statusLabel(status) {
+    if (status === "eligible") {
+      return gettext("Qualifies");
+    }
+    if (status === "likely") {
+      return gettext("Probably qualifies");
+    }
+    return gettext("Does not seem to qualify");
+  }
+
+  function listOf(className, items) {
+    var list = element("ul", className);
+    items.forEach(function (text) {
+      list.appendChild(element("li", null, text));
+    });
+    return list;
+  }
+
+  function programItem(program) {
+    var item = element("li", "program program-" + program.status);
+    var heading = element("h4", null, program.name);
+    item.appendChild(heading);
+    item.appendChild(element("p", "badge badge-" + program.status, statusLabel(program.status)));
+    if (program.reasons && program.reasons.length) {
+      item.appendChild(listOf("reasons", program.reasons));
+    }
+    var members = (program.members || []).filter(function (member) {
+      return member.status !== "not_eligible" || program.status === "not_eligible";
+    });
+    if (members.length) {
+      var memberList = element("ul", "program-members");
+      members.forEach(function (member) {
+        var line = interpolate(gettext("Person %s"), [Number(member.index) + 1]) + ": " +
+          statusLabel(member.status) + (member.reason ? " — " + member.reason : "");
+        memberList.appendChild(element("li", null, line));
+      });
+      item.appendChild(memberList);
+    }
+    if (program.documents && program.documents.length) {
+      item.appendChild(element("p", "documents-title", gettext("Documents to bring:")));
+      item.appendChild(listOf("documents", program.documents));
+    }
+    if (program.next_step) {
+      var next = element("p", "next-step");
+      next.appendChild(element("strong", null, gettext("Next step:") + " "));
+      next.appendChild(document.createTextNode(program.next_step));
+      item.appendChild(next);
+    }
+    return item;
+  }
+
+  function renderPrograms(programs) {
+    var list = document.getElementById("program-list");
+    var otherList = document.getElementById("program-list-not-eligible");
+    var otherBox = document.getElementById("programs-not-eligible");
+    list.textContent = "";
+    otherList.textContent = "";
+    programs.forEach(function (program) {
+      (program.status === "not_eligible" ? otherList : list).appendChild(programItem(program));
+    });
+    if (!list.children.length) {
+      list.appendChild(element("li", "empty", gettext("No programme matches this household with the answers given.")));
+    }
+    otherBox.hidden = !otherList.children.length;
+  }
+
+  function renderResults(payload) {
+    var facilities = payload.facilities || [];
+    var facilityList = document.getElementById("facility-list");
+    facilityList.textContent = "";
+    facilities.forEach(function (facility) {
+      facilityList.appendChild(facilityItem(facility));
+    });
+
+    var summary = document.getElementById("results-summary");
+    var district = payload.search && payload.search.district;
+    if (facilities.length) {
+      summary.textContent = interpolate(
+        ngettext("%(count)s facility found", "%(count)s facilities found", facilities.length),
+        {count: facilities.length}, true
+      ) + (district && district.name ? " · " + interpolate(gettext("district of %s"), [district.name]) : "");
+    } else {
+      summary.textContent = gettext("No facility offering this care was found nearby. Try fewer needs or another mode of travel.");
+    }
+
+    renderPrograms(payload.programs || []);
+    drawFacilities(facilities);
+
+    var results = document.getElementById("results");
+    results.hidden = false;
+    var heading = document.getElementById("results-heading");
+    heading.focus();
+    heading.scrollIntoView({block: "start"});
+  }
+
+  /* ---------- start ---------- */
+
+  placeInput.addEventListener("input", onPlaceInput);
+  placeInput.addEventListener("keydown", onPlaceKeydown);
+  placeInput.addEventListener("blur", function () {
+    setTimeout(closeSuggestions, 150);
+  });
+  document.getElementById("use-my-location").addEventListener("click", useMyLocation);
+  document.getElementById("use-map-center").addEventListener("click", useMapCenter);
+  document.getElementById("add-member").addEventListener("click", function () {
+    addMember(true);
+  });
+  form.addEventListener("submit", onSubmit);
+  addMember(false);
+})();

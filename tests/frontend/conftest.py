@@ -1,0 +1,100 @@
+"""Fixtures for the family pages: a live server and a real headless Chromium.
+
+pytest-django's ``live_server`` fixture turns every test that uses it into a
+``transactional_db`` test, which empties all tables after the test and so
+drops the real data that ``django_db_setup`` loaded once for the whole run.
+``app_server`` runs the same live server thread without that flush: the
+browser reads the loaded data, and what the app itself writes (search
+records, feedback) stays in the test database like in production.
+"""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from pytest_django.live_server_helper import LiveServer
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+#: Portrait size of an entry-level Android phone, in CSS pixels.
+PHONE_WINDOW = (360, 780)
+
+#: Chromium resolves only loopback names, so map tiles and any other
+#: outside request fail at once instead of leaving this machine.
+LOOPBACK_ONLY = "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost"
+
+
+@pytest.fixture(scope="session")
+def app_server(django_db_setup):
+    """Serve the app on 127.0.0.1 from a thread, reading the loaded test database."""
+    server = LiveServer("127.0.0.1:0")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_url(app_server, django_db_blocker):
+    """Return the live server's base URL, with database access open for its thread."""
+    with django_db_blocker.unblock():
+        yield app_server.url
+
+
+def chromium_options(user_data_dir: str, language: str) -> webdriver.ChromeOptions:
+    """Build the options for Debian's headless Chromium as the house rules give them."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-background-networking",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={user_data_dir}",
+        f"--window-size={PHONE_WINDOW[0]},{PHONE_WINDOW[1]}",
+        f"--host-resolver-rules={LOOPBACK_ONLY}",
+        f"--lang={language}",
+    ):
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return options
+
+
+@pytest.fixture
+def browser():
+    """Start a fresh headless Chromium that asks for Spanish (Peru) pages."""
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.fail(f"Chromium or chromedriver is missing ({CHROMIUM}, {CHROMEDRIVER}); run scripts/setup_system.sh.")
+    user_data_dir = tempfile.mkdtemp(prefix="geosalud-chromium-")
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=chromium_options(user_data_dir, "es-PE,es"))
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+    shutil.rmtree(user_data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def screenshot(browser, tmp_path):
+    """Return a function that saves a full-page screenshot by name.
+
+    Screenshots go to ``tmp_path`` unless GEOSALUD_SCREENSHOT_DIR is set,
+    as in ``GEOSALUD_SCREENSHOT_DIR=docs/screenshots pytest -m browser``.
+    """
+    folder = Path(os.environ.get("GEOSALUD_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(name: str) -> Path:
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(PHONE_WINDOW[0], max(PHONE_WINDOW[1], height))
+        path = folder / f"{name}.png"
+        browser.save_screenshot(str(path))
+        browser.set_window_size(*PHONE_WINDOW)
+        return path
+
+    return save

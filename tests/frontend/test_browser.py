@@ -1,0 +1,185 @@
+"""The family search, driven in real headless Chromium at phone size.
+
+Each test compares what the page shows with what ``POST /api/v1/match/``
+returns for the same request, so the expected values come from the real
+data and the real API, not from this file.
+"""
+import json
+import re
+
+import pytest
+from django.test import Client
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+pytestmark = pytest.mark.browser
+
+#: A point in San Juan de Lurigancho, Lima, inside the road-network extract.
+SJL_LAT, SJL_LON = -11.98, -77.00
+WAIT_S = 60
+
+
+def wait(browser, seconds=WAIT_S):
+    return WebDriverWait(browser, seconds)
+
+
+def open_home(browser, app_url):
+    browser.get(app_url + "/")
+    wait(browser).until(lambda driver: driver.execute_script("return !!(window.leafletmapmap);"))
+
+
+def tap_map_at(browser, lat, lon):
+    """Centre the map on a point as a user would by panning, then tap the centre."""
+    browser.execute_script("window.leafletmapmap.setView([arguments[0], arguments[1]], 15, {animate: false});", lat, lon)
+    map_element = browser.find_element(By.ID, "map")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", map_element)
+    ActionChains(browser).move_to_element(map_element).click().perform()
+
+
+def fill_member(browser, position, age, sex="F", pregnant=False):
+    member = browser.find_elements(By.CSS_SELECTOR, "#members .member")[position]
+    age_input = member.find_element(By.NAME, "age")
+    age_input.clear()
+    age_input.send_keys(str(age))
+    member.find_element(By.CSS_SELECTOR, f"input[type=radio][value={sex}]").click()
+    if pregnant:
+        member.find_element(By.NAME, "pregnant").click()
+
+
+def check_need(browser, code):
+    browser.find_element(By.CSS_SELECTOR, f"input[name=needs][value={code}]").click()
+
+
+def submit_search(browser):
+    button = browser.find_element(By.ID, "search-button")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+
+
+def wait_for_results(browser):
+    wait(browser).until(EC.visibility_of_element_located((By.ID, "results")))
+    return browser.find_elements(By.CSS_SELECTOR, "#facility-list > li.facility")
+
+
+def match_api(body, language="es"):
+    client = Client()
+    client.cookies["geosalud_language"] = language
+    response = client.post("/api/v1/match/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def chosen_location(browser):
+    return json.loads(browser.find_element(By.ID, "location-status").get_attribute("data-location"))
+
+
+def pregnant_woman_request(location, mode="walk"):
+    return {
+        "location": location,
+        "household": [{"age": 27, "sex": "F", "pregnant": True, "disability": False, "chronic_illness": None}],
+        "needs": ["prenatal_care"],
+        "insurance": "none",
+        "sisfoh": "unknown",
+        "mode": mode,
+    }
+
+
+def test_search_from_map_tap(browser, app_url, screenshot):
+    open_home(browser, app_url)
+    screenshot("01-inicio")
+    tap_map_at(browser, SJL_LAT, SJL_LON)
+    fill_member(browser, 0, 27, "F", pregnant=True)
+    check_need(browser, "prenatal_care")
+    screenshot("02-formulario")
+    submit_search(browser)
+    items = wait_for_results(browser)
+    screenshot("03-resultados")
+
+    status = browser.find_element(By.ID, "location-status").text
+    location = chosen_location(browser)
+    expected = match_api(pregnant_woman_request(location))
+    shown_names = [item.find_element(By.CSS_SELECTOR, ".facility-name").text for item in items]
+    times = [item.find_element(By.CSS_SELECTOR, ".travel-time").text for item in items]
+    badges = [item.find_element(By.CSS_SELECTOR, ".badge").text for item in items]
+    programmes = browser.find_elements(By.CSS_SELECTOR, "#program-list > li.program h4")
+
+    assert "el punto que marcaste en el mapa" in status
+    assert location["lat"] == pytest.approx(SJL_LAT, abs=0.001)
+    assert location["lon"] == pytest.approx(SJL_LON, abs=0.001)
+    assert items, "no facility listed"
+    assert shown_names == [facility["name"] for facility in expected["facilities"]]
+    assert all(re.match(r"^\d+ min", text) for text in times), times
+    assert "por la red vial" in badges
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".leaflet-marker-icon.rank-icon")) == len(items)
+    assert [p.text for p in programmes] == [
+        program["name"] for program in expected["programs"] if program["status"] != "not_eligible"
+    ]
+
+
+def test_search_by_district_name(browser, app_url, screenshot):
+    open_home(browser, app_url)
+    place = browser.find_element(By.ID, "place-query")
+    place.send_keys("san juan de lurigancho")
+    option = wait(browser).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, "#place-suggestions .suggestion"))
+    )
+    screenshot("04-busqueda-por-nombre")
+    option_text = option.text
+    place.send_keys(Keys.ARROW_DOWN)
+    place.send_keys(Keys.ENTER)
+    fill_member(browser, 0, 70, "M")
+    check_need(browser, "general_consultation")
+    submit_search(browser)
+    items = wait_for_results(browser)
+
+    status = browser.find_element(By.ID, "location-status").text
+    assert "Lurigancho" in option_text
+    assert "Lurigancho" in status
+    assert items
+    assert all(item.find_element(By.CSS_SELECTOR, ".travel-time").text for item in items)
+
+
+def test_switch_to_english(browser, app_url, screenshot):
+    open_home(browser, app_url)
+    browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=en]").click()
+    wait(browser).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Find health care you can reach"))
+    wait(browser).until(lambda driver: driver.execute_script("return !!(window.leafletmapmap);"))
+    tap_map_at(browser, SJL_LAT, SJL_LON)
+    fill_member(browser, 0, 27, "F", pregnant=True)
+    check_need(browser, "prenatal_care")
+    submit_search(browser)
+    items = wait_for_results(browser)
+    screenshot("05-results-english")
+
+    badges = {item.find_element(By.CSS_SELECTOR, ".badge").text for item in items}
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert "the point you marked on the map" in browser.find_element(By.ID, "location-status").text
+    assert badges <= {"by the road network", "straight-line estimate"}
+    assert browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=es]").text == "Español"
+
+
+def test_api_error_shown_next_to_age(browser, app_url, screenshot):
+    open_home(browser, app_url)
+    tap_map_at(browser, SJL_LAT, SJL_LON)
+    fill_member(browser, 0, 130, "M")
+    check_need(browser, "general_consultation")
+    submit_search(browser)
+    error = wait(browser).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, "#members .member [data-error-field=age] > .error"))
+    )
+    screenshot("06-error-edad")
+
+    assert "130" in error.text or "120" in error.text, error.text
+    assert not browser.find_element(By.ID, "results").is_displayed()
+
+
+def test_search_without_place_asks_for_one(browser, app_url):
+    open_home(browser, app_url)
+    fill_member(browser, 0, 30, "F")
+    submit_search(browser)
+    error = wait(browser).until(EC.visibility_of_element_located((By.ID, "error-location")))
+
+    assert "Primero elige un lugar" in error.text
