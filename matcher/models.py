@@ -1,0 +1,94 @@
+"""Public programmes and their versioned eligibility rules."""
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Programme(models.Model):
+    """A public programme a family may be entitled to (SIS, Juntos, Pensión 65, ...).
+
+    Texts come in Spanish and English from ``data/programs/rules.json``;
+    ``manage.py load_programs`` keeps them in step with that file.
+    """
+
+    code = models.SlugField(max_length=40, unique=True)
+    source_id = models.CharField(
+        max_length=40, help_text=_("programa_id of the row in the staged eligibility table.")
+    )
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    entity = models.CharField(max_length=200, help_text=_("Public entity that runs the programme."))
+    kind = models.CharField(max_length=40, help_text=_("Kind of programme as the source table names it."))
+    name_es = models.CharField(max_length=120)
+    name_en = models.CharField(max_length=120)
+    description_es = models.TextField()
+    description_en = models.TextField()
+    benefit_es = models.TextField()
+    benefit_en = models.TextField()
+    next_step_es = models.TextField()
+    next_step_en = models.TextField()
+    documents_es = models.JSONField(default=list, help_text=_("List of documents to bring, in Spanish."))
+    documents_en = models.JSONField(default=list, help_text=_("List of documents to bring, in English."))
+    notes_es = models.TextField(blank=True)
+    notes_en = models.TextField(blank=True)
+    sources = ArrayField(models.URLField(max_length=500), default=list)
+    coverage_ubigeos = ArrayField(
+        models.CharField(max_length=6),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Ubigeos of the districts the programme serves. Empty means no coverage list is loaded, "
+            "and families are asked to confirm coverage."
+        ),
+    )
+    source_sha256 = models.CharField(
+        max_length=64, blank=True, help_text=_("Digest of the entry in the rule file that last updated it.")
+    )
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+
+    def __str__(self) -> str:
+        return self.name_es
+
+    def text(self, field: str, language: str) -> str:
+        """Return ``field`` ("name", "benefit", ...) in ``language``, falling back to Spanish."""
+        return getattr(self, f"{field}_{language}", "") or getattr(self, f"{field}_es")
+
+
+class EligibilityRule(models.Model):
+    """One version of a programme's eligibility rule.
+
+    Versions are never edited in place: a change saves a new version and
+    makes it the active one, so a search can record the version it used.
+    """
+
+    SOURCE_CHOICES = [("file", _("Rule file")), ("admin", _("Admin"))]
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="rules")
+    version = models.PositiveIntegerField()
+    rule = models.JSONField(help_text=_("Rule as JSON; see docs/matcher.md for the format."))
+    is_active = models.BooleanField(default=False)
+    source = models.CharField(max_length=8, choices=SOURCE_CHOICES, default="admin")
+    source_sha256 = models.CharField(max_length=64, help_text=_("Digest of the rule JSON."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    change_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["programme__sort_order", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "version"], name="unique_rule_version"),
+            models.UniqueConstraint(
+                fields=["programme"], condition=models.Q(is_active=True), name="one_active_rule_per_programme"
+            ),
+        ]
+        verbose_name = _("eligibility rule")
+        verbose_name_plural = _("eligibility rules")
+
+    def __str__(self) -> str:
+        return f"{self.programme.code} v{self.version}"
