@@ -80,14 +80,19 @@ def check_cache() -> CheckResult:
 
 
 def check_graphs() -> CheckResult:
-    """Count the road graph files that ``build_graphs`` wrote."""
-    graph_dir = settings.GEOSALUD["GRAPH_DIR"]
-    if not graph_dir.is_dir():
-        return CheckResult(False, {"error": "graph folder missing; run manage.py build_graphs"})
-    count = sum(1 for path in graph_dir.iterdir() if path.is_file())
-    if count == 0:
-        return CheckResult(False, {"error": "no graph files; run manage.py build_graphs"})
-    return CheckResult(True, {"files": count})
+    """Load every road graph file that ``build_graphs`` wrote (cached after the first call)."""
+    from routing.services import graph_dir, load_graph
+
+    folder = graph_dir()
+    files = sorted(folder.glob("*.npz")) if folder.is_dir() else []
+    if not files:
+        return CheckResult(False, {"error": "no road graphs; run manage.py build_graphs"})
+    try:
+        for path in files:
+            load_graph(path.name)
+    except (OSError, ValueError, KeyError) as exc:
+        return CheckResult(False, {"error": f"graph {path.name} is unreadable ({type(exc).__name__}); rerun build_graphs"})
+    return CheckResult(True, {"graphs": len(files)})
 
 
 def check_model() -> CheckResult:

@@ -3,8 +3,8 @@
 django-prometheus' middleware already exports request latency by view
 (``django_http_requests_latency_seconds_by_view_method``). This module adds:
 
-- ``geosalud_searches_total{outcome}``: family searches, counted by the match API
-  through :func:`record_search`;
+- ``geosalud_searches_total{outcome}``: family searches by response status,
+  counted by ``ops.middleware.SearchMetricsMiddleware``;
 - ``geosalud_job_duration_seconds{job,status}``: durations of background jobs;
 - ``geosalud_model_info{version}``: the ranker model version this process uses,
   set by the code that loads it through :func:`set_model_version`.
@@ -27,7 +27,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-SEARCH_OUTCOMES = ("ok", "invalid", "no_results", "rate_limited", "unavailable")
+SEARCH_OUTCOMES = ("ok", "invalid", "rate_limited", "unavailable", "error")
 
 SEARCHES = Counter("geosalud_searches", "Family searches by outcome.", ["outcome"])
 JOB_DURATION = Histogram(

@@ -27,13 +27,28 @@ class OutageMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_outage(exception):
             return None
-        if _is_search(request):
-            metrics.record_search("unavailable")
         return outage_response(request, exception)
 
 
-def _is_search(request: HttpRequest) -> bool:
-    return any(rule["group"] == "search" and rule["pattern"].match(request.path) for rule in _rules())
+#: Search outcome counted for each response status of the match API.
+SEARCH_OUTCOME_BY_STATUS = {200: "ok", 400: "invalid", 429: "rate_limited", 503: "unavailable"}
+
+
+class SearchMetricsMiddleware:
+    """Count family searches by outcome (``geosalud_searches_total``).
+
+    Sits outside the rate limiter and the outage middleware, so rejected and
+    failed searches are counted with the status the family received.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method == "POST" and request.path == settings.GEOSALUD_SEARCH_PATH:
+            metrics.record_search(SEARCH_OUTCOME_BY_STATUS.get(response.status_code, "error"))
+        return response
 
 
 def _rules() -> list[dict]:
@@ -79,8 +94,6 @@ class RateLimitMiddleware:
 
     def _reject(self, request: HttpRequest, rule: dict) -> HttpResponse:
         logger.warning("Rate limit %s (%s) reached on %s", rule["group"], rule["rate"], request.path)
-        if rule["group"] == "search":
-            metrics.record_search("rate_limited")
         message = _("Too many requests from your connection (limit %(rate)s). Wait a minute and try again.") % {
             "rate": rule["rate"]
         }

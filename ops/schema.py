@@ -1,0 +1,80 @@
+"""OpenAPI descriptions of the public API views, for drf-spectacular.
+
+The API views are plain ``APIView`` classes, from which drf-spectacular
+cannot infer request and response bodies. These extensions attach them by
+class path, so the schema at /api/v1/schema/ documents every endpoint
+without changing the views. A view that declares its own ``@extend_schema``
+keeps it: an extension only fills in what the decorator leaves out.
+"""
+from drf_spectacular.extensions import OpenApiViewExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+
+ERRORS = inline_serializer(
+    name="Errors",
+    fields={
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text="Messages by field path, in the request's language.",
+        )
+    },
+)
+ERROR_RESPONSES = {
+    429: OpenApiResponse(ERRORS, description="Too many requests from this client; retry after Retry-After seconds."),
+    503: OpenApiResponse(ERRORS, description="PostGIS or Redis is restarting; retry after Retry-After seconds."),
+}
+RESULTS = inline_serializer(
+    name="Results", fields={"results": serializers.ListField(child=serializers.DictField())}
+)
+
+
+def _describe(target: str, **schema):
+    """Register an extension that applies ``extend_schema(**schema)`` to the view at ``target``."""
+
+    class Extension(OpenApiViewExtension):
+        target_class = target
+
+        def view_replacement(self):
+            return extend_schema(**schema)(self.target_class)
+
+    Extension.__name__ = Extension.__qualname__ = target.rsplit(".", 1)[-1] + "Schema"
+    return Extension
+
+
+def register_api_schemas() -> None:
+    """Describe the geoservices API views; called once from ``OpsConfig.ready``."""
+    from geoservices.serializers import DistrictFeatureSerializer, FacilityFeatureSerializer, MatchRequestSerializer
+
+    _describe(
+        "geoservices.api_views.MatchView",
+        request=MatchRequestSerializer,
+        responses={200: OpenApiTypes.OBJECT, 400: ERRORS, **ERROR_RESPONSES},
+        summary="Facilities and programmes for a household",
+    )
+    _describe(
+        "geoservices.api_views.PlaceSearchView",
+        parameters=[OpenApiParameter("q", str, required=True, description="At least 2 letters of a place name.")],
+        responses={200: RESULTS, 400: ERRORS, 503: ERROR_RESPONSES[503]},
+        summary="Districts and populated places by name",
+    )
+    _describe(
+        "geoservices.api_views.NeedListView",
+        responses={200: RESULTS, 503: ERROR_RESPONSES[503]},
+        summary="Kinds of care a family can ask for",
+    )
+    _describe(
+        "geoservices.api_views.FacilityListView",
+        parameters=[
+            OpenApiParameter(
+                "bbox", str, required=True, description="minlon,minlat,maxlon,maxlat in degrees (WGS 84)."
+            )
+        ],
+        responses={200: FacilityFeatureSerializer(many=True), 400: ERRORS, 503: ERROR_RESPONSES[503]},
+        summary="Searchable facilities in a bounding box, as GeoJSON",
+    )
+    _describe(
+        "geoservices.api_views.DistrictDetailView",
+        responses={200: DistrictFeatureSerializer, 404: ERRORS, 503: ERROR_RESPONSES[503]},
+        summary="A district polygon with its figures, as GeoJSON",
+    )
