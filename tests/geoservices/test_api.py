@@ -168,3 +168,29 @@ def test_unknown_district_is_404(client):
     response = client.get("/api/v1/districts/999999/")
     assert response.status_code == 404
     assert "999999" in response.json()["errors"]["non_field_errors"][0]
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_sjl_times_match_independent_shortest_paths(client, mode):
+    import networkx as nx
+    import osmnx as ox
+
+    from routing.estimate import haversine_m, walk_leg
+    from tests.routing.test_travel_times import _reference_graphs
+
+    reference = _reference_graphs()[mode]
+    facilities = post_match(client, with_changes(mode=mode)).json()["facilities"]
+    routed = [facility for facility in facilities if facility["travel_time_source"] == "road_network"]
+    assert len(routed) >= 5
+
+    origin = ox.distance.nearest_nodes(reference, SJL_POINT["lon"], SJL_POINT["lat"])
+    node_times = nx.single_source_dijkstra_path_length(reference, origin, weight="travel_time")
+    origin_xy = reference.nodes[origin]["x"], reference.nodes[origin]["y"]
+    _, access_s = walk_leg(haversine_m(SJL_POINT["lon"], SJL_POINT["lat"], *origin_xy))
+    for facility in routed:
+        lon, lat = facility["location"]["lon"], facility["location"]["lat"]
+        node = ox.distance.nearest_nodes(reference, lon, lat)
+        _, egress_s = walk_leg(haversine_m(lon, lat, reference.nodes[node]["x"], reference.nodes[node]["y"]))
+        expected_min = (access_s + node_times[node] + egress_s) / 60.0
+        # The API rounds minutes to one decimal and coordinates to 6 decimals.
+        assert facility["travel_time_min"] == pytest.approx(expected_min, abs=0.06)
