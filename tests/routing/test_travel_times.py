@@ -1,0 +1,230 @@
+"""Travel times on the real staged graphs, checked against networkx on osmnx graphs.
+
+The reference graphs are read by osmnx from the same OSM file and weighted by
+the same rules, through osmnx's own speed imputation with the engine's speed
+table. Connectivity, nearest nodes and shortest paths come from networkx and
+osmnx, not from the engine.
+"""
+from io import StringIO
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from geoservices.models import Facility
+from routing import parameters, services
+from routing.estimate import estimate_route, haversine_m, walk_leg
+from routing.exceptions import RoutingError
+from routing.graph import one_to_many
+from routing.models import RoadRegion
+
+pytestmark = pytest.mark.django_db
+
+SJL_SLUG = "lima-sjl-canto-grande"
+SJL_FILE = Path(settings.GEOSALUD["SOURCE_DATA_DIR"]) / "osm_network" / "lima_sjl_canto_grande_drive.osm"
+WALK_SPEED_MPS = parameters.WALK_SPEED_KPH / 3.6
+
+
+def _reference_graphs() -> dict[str, nx.Graph]:
+    """Build the networkx reference of each mode, reduced to its largest component."""
+    default_tags = ox.settings.useful_tags_way
+    ox.settings.useful_tags_way = [*default_tags, "foot"]
+    try:
+        G = ox.graph_from_xml(SJL_FILE, simplify=False, retain_all=True)
+    finally:
+        ox.settings.useful_tags_way = default_tags
+    drive = ox.add_edge_travel_times(
+        ox.add_edge_speeds(
+            G.copy(), hwy_speeds=parameters.DRIVE_SPEED_KPH, fallback=parameters.DRIVE_FALLBACK_SPEED_KPH
+        )
+    )
+    drive = drive.subgraph(max(nx.strongly_connected_components(drive), key=len)).copy()
+
+    # Walking uses every way in both directions at one speed, except the
+    # stretches of avenue tagged foot=no.
+    walk = nx.Graph()
+    walk.add_nodes_from(G.nodes(data=True))
+    for u, v, data in G.edges(data=True):
+        if data.get("foot") == "no":
+            continue
+        travel_time = data["length"] / WALK_SPEED_MPS
+        if u != v and (not walk.has_edge(u, v) or walk[u][v]["travel_time"] > travel_time):
+            walk.add_edge(u, v, travel_time=travel_time, length=data["length"])
+    walk = walk.subgraph(max(nx.connected_components(walk), key=len)).copy()
+    walk.graph["crs"] = G.graph["crs"]
+    return {"walk": walk, "drive": drive}
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return _reference_graphs()
+
+
+@pytest.fixture
+def sjl_region():
+    return RoadRegion.objects.get(slug=SJL_SLUG)
+
+
+@pytest.fixture
+def sjl_facilities(sjl_region):
+    facilities = list(
+        Facility.objects.filter(is_searchable=True, location__within=sjl_region.extent).order_by("renaes_code")
+    )
+    assert len(facilities) >= 6, "expected several registry facilities inside the SJL graph"
+    return facilities
+
+
+def test_sjl_region_registered(sjl_region):
+    assert sjl_region.osm_date.isoformat() == "2024-06-27"
+    assert sorted(sjl_region.modes) == ["drive", "walk"]
+    for mode in sjl_region.modes:
+        graph = services.load_graph(sjl_region.graph_files[mode])
+        assert sjl_region.counts[mode] == {"nodes": graph.n_nodes, "edges": graph.n_edges}
+
+
+@pytest.mark.parametrize("mode", parameters.MODES)
+def test_graph_nodes_match_reference_component(reference, sjl_region, mode):
+    graph = services.load_graph(sjl_region.graph_files[mode])
+    assert set(graph.node_osmid.tolist()) == set(reference[mode].nodes)
+
+
+@pytest.mark.parametrize("mode", parameters.MODES)
+def test_node_times_match_networkx(reference, sjl_region, sjl_facilities, mode):
+    graph = services.load_graph(sjl_region.graph_files[mode])
+    origin = sjl_facilities[0].location
+    source, _ = graph.nearest_nodes(origin.x, origin.y)
+    expected = nx.single_source_dijkstra_path_length(
+        reference[mode], graph.node_osmid[source[0]], weight="travel_time"
+    )
+
+    sample = np.random.default_rng(20261204).choice(graph.n_nodes, size=400, replace=False)
+    times, _ = one_to_many(graph, int(source[0]), sample)
+    for node, time_s in zip(sample, times):
+        # Zero-length edges weigh one microsecond in the engine, hence the tolerance.
+        assert time_s == pytest.approx(expected[graph.node_osmid[node]], rel=1e-9, abs=1e-4)
+
+
+@pytest.mark.parametrize("mode", parameters.MODES)
+def test_facility_times_match_networkx(reference, sjl_facilities, mode):
+    ref = reference[mode]
+    origin, destinations = sjl_facilities[0].location, [f.location for f in sjl_facilities[1:]]
+    results = services.travel_times((origin.x, origin.y), [(d.x, d.y) for d in destinations], mode)
+
+    origin_node = ox.distance.nearest_nodes(ref, origin.x, origin.y)
+    lengths = nx.single_source_dijkstra_path_length(ref, origin_node, weight="travel_time")
+    _, access_s = walk_leg(haversine_m(origin.x, origin.y, ref.nodes[origin_node]["x"], ref.nodes[origin_node]["y"]))
+    for destination, result in zip(destinations, results):
+        node = ox.distance.nearest_nodes(ref, destination.x, destination.y)
+        egress_m = haversine_m(destination.x, destination.y, ref.nodes[node]["x"], ref.nodes[node]["y"])
+        _, egress_s = walk_leg(egress_m)
+        expected_minutes = (access_s + lengths[node] + egress_s) / 60.0
+
+        assert result.source == "road_network"
+        assert result.region == SJL_SLUG
+        assert result.minutes == pytest.approx(expected_minutes, rel=1e-6, abs=1e-5)
+        assert result.distance_km > haversine_m(origin.x, origin.y, destination.x, destination.y) / 1000.0
+
+
+def test_one_way_streets_by_mode(reference, sjl_region):
+    drive = services.load_graph(sjl_region.graph_files["drive"])
+    walk = services.load_graph(sjl_region.graph_files["walk"])
+    drive_index = {osmid: i for i, osmid in enumerate(drive.node_osmid.tolist())}
+    walk_index = {osmid: i for i, osmid in enumerate(walk.node_osmid.tolist())}
+    ref = reference["drive"]
+    one_way = [
+        (u, v)
+        for u, v, data in ref.edges(data=True)
+        if data["oneway"] and not ref.has_edge(v, u) and data.get("foot") != "no"
+    ][:25]
+    assert len(one_way) == 25
+
+    for u, v in one_way:
+        iu, iv = drive_index[u], drive_index[v]
+        assert drive.adjacency[iu, iv] > 0
+        assert drive.adjacency[iv, iu] == 0
+        forward, _ = one_to_many(drive, iu, [iv])
+        backward, _ = one_to_many(drive, iv, [iu])
+        assert backward[0] > forward[0]
+
+        wu, wv = walk_index[u], walk_index[v]
+        assert walk.adjacency[wu, wv] > 0
+        assert walk.adjacency[wv, wu] == walk.adjacency[wu, wv]
+
+
+def test_destination_off_graph_gets_estimate(sjl_facilities):
+    origin = sjl_facilities[0].location
+    cusco = Facility.objects.filter(is_searchable=True, spatial_ubigeo="080101").first()
+    # About 3 km east of the graph's eastern edge.
+    outside = (-76.9725 + 0.03, -11.97)
+    points = [(cusco.location.x, cusco.location.y), outside, (sjl_facilities[1].location.x, sjl_facilities[1].location.y)]
+    results = services.travel_times((origin.x, origin.y), points, "walk")
+
+    straight_m = haversine_m(origin.x, origin.y, [p[0] for p in points[:2]], [p[1] for p in points[:2]])
+    distance_m, time_s = estimate_route(straight_m, "walk")
+    for result, expected_m, expected_s in zip(results[:2], distance_m, time_s):
+        assert result.source == "estimate"
+        assert result.region is None
+        assert result.minutes == pytest.approx(expected_s / 60.0)
+        assert result.distance_km == pytest.approx(expected_m / 1000.0)
+    assert results[2].source == "road_network"
+
+
+def test_origin_far_from_graphs_gets_estimates():
+    # A facility in Puno, hundreds of kilometres from every staged graph.
+    puno = list(Facility.objects.filter(is_searchable=True, spatial_ubigeo__startswith="21")[:4])
+    origin, destinations = puno[0].location, [(f.location.x, f.location.y) for f in puno[1:]]
+    for mode in parameters.MODES:
+        results = services.travel_times((origin.x, origin.y), destinations, mode)
+        assert [r.source for r in results] == ["estimate"] * len(destinations)
+        assert all(r.minutes is not None and r.minutes >= 0 for r in results)
+
+
+def test_beyond_network_limit_is_unreachable(sjl_facilities, monkeypatch):
+    # With a one-minute search limit the far facilities cannot be reached on foot.
+    monkeypatch.setattr(parameters, "NETWORK_LIMIT_S", 60.0)
+    origin = sjl_facilities[0].location
+    points = [(f.location.x, f.location.y) for f in sjl_facilities[1:]]
+    results = services.travel_times((origin.x, origin.y), points, "walk")
+    unreachable = [r for r in results if r.minutes is None]
+    assert unreachable
+    assert all(r.source == "road_network" for r in unreachable)
+    assert all(r.distance_km > 0 for r in unreachable)
+
+
+@pytest.mark.parametrize(
+    ("origin", "mode", "message"),
+    [
+        ((-77.0, -11.97), "bicycle", "bicycle"),
+        ((-11.97, -97.0), "walk", "-97.0"),  # latitude and longitude swapped
+        ((float("nan"), -11.97), "walk", "nan"),
+        (("lon", -11.97), "walk", "lon"),
+    ],
+)
+def test_invalid_input_rejected(origin, mode, message):
+    with pytest.raises(RoutingError, match=message):
+        services.travel_times(origin, [(-77.0, -11.96)], mode)
+
+
+def test_no_destinations_returns_empty_list():
+    assert services.travel_times((-77.0, -11.97), [], "walk") == []
+
+
+def test_build_graphs_idempotent():
+    graph_dir = Path(settings.GEOSALUD["GRAPH_DIR"])
+    before = {path.name: path.stat().st_mtime_ns for path in graph_dir.glob("*.npz")}
+    output = StringIO()
+    call_command("build_graphs", stdout=output)
+    assert "created: 0, updated: 0, skipped: 3, failed: 0, graph files built: 0" in output.getvalue()
+    after = {path.name: path.stat().st_mtime_ns for path in graph_dir.glob("*.npz")}
+    assert after == before
+
+    # A fresh database (as in a new test run) gets its rows back without a rebuild.
+    RoadRegion.objects.filter(slug=SJL_SLUG).delete()
+    output = StringIO()
+    call_command("build_graphs", stdout=output)
+    assert "created: 1, updated: 0, skipped: 2, failed: 0, graph files built: 0" in output.getvalue()
+    assert RoadRegion.objects.count() == 3
