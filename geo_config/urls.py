@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ops.urls")),
+    path("api/v1/", include("matcher.api_urls")),
     path("api/v1/", include("geoservices.api_urls")),
     path("", include("frontend.urls")),
 ]

@@ -92,3 +92,41 @@ class EligibilityRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme.code} v{self.version}"
+
+
+class Feedback(models.Model):
+    """What a family did with one search result, stored without personal data.
+
+    It records the facility, its position in the list and the search context
+    that the ranker learns from, but no names, document numbers, exact ages,
+    exact locations or IP addresses.
+    """
+
+    ACTION_CHOICES = [
+        ("opened", _("Opened the result")),
+        ("called", _("Called the facility")),
+        ("routed", _("Asked for directions")),
+        ("attended", _("Was attended")),
+        ("not_attended", _("Was not attended")),
+    ]
+
+    action = models.CharField(max_length=16, choices=ACTION_CHOICES)
+    renaes_code = models.CharField(max_length=8, db_index=True)
+    rank = models.PositiveSmallIntegerField(help_text=_("Position of the result in the list, from 1."))
+    results_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    model_version = models.CharField(max_length=40, blank=True, help_text=_("Ranker that ordered the list."))
+    needs = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    insurance = models.CharField(max_length=16, blank=True)
+    mode = models.CharField(max_length=8, blank=True)
+    travel_time_min = models.FloatField(null=True, blank=True)
+    travel_time_source = models.CharField(max_length=16, blank=True)
+    ubigeo = models.CharField(max_length=6, blank=True, help_text=_("District of the search, not of the family."))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("result feedback")
+        verbose_name_plural = _("result feedback")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.renaes_code} #{self.rank}"
