@@ -44,7 +44,7 @@ def app_url(app_server, django_db_blocker):
 
 
 def chromium_options(user_data_dir: str, language: str) -> webdriver.ChromeOptions:
-    """Build the options for Debian's headless Chromium as the house rules give them."""
+    """Build the options for Debian's headless Chromium: phone viewport, loopback only."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in (
@@ -62,13 +62,17 @@ def chromium_options(user_data_dir: str, language: str) -> webdriver.ChromeOptio
     ):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"intl.accept_languages": language})
+    # Headless windows are at least 500 px wide, so emulate the phone's viewport.
+    options.add_experimental_option(
+        "mobileEmulation", {"deviceMetrics": {"width": PHONE_WINDOW[0], "height": PHONE_WINDOW[1], "pixelRatio": 1}}
+    )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return options
 
 
 @pytest.fixture
 def browser():
-    """Start a fresh headless Chromium that asks for Spanish (Peru) pages."""
+    """Start a fresh headless Chromium whose Accept-Language requests Spanish (Peru)."""
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.fail(f"Chromium or chromedriver is missing ({CHROMIUM}, {CHROMEDRIVER}); run scripts/setup_system.sh.")
     user_data_dir = tempfile.mkdtemp(prefix="geosalud-chromium-")
@@ -81,7 +85,7 @@ def browser():
 
 @pytest.fixture
 def screenshot(browser, tmp_path):
-    """Return a function that saves a full-page screenshot by name.
+    """Return a function that saves a screenshot of the phone screen, or of the whole page.
 
     Screenshots go to ``tmp_path`` unless GEOSALUD_SCREENSHOT_DIR is set,
     as in ``GEOSALUD_SCREENSHOT_DIR=docs/screenshots pytest -m browser``.
@@ -89,10 +93,13 @@ def screenshot(browser, tmp_path):
     folder = Path(os.environ.get("GEOSALUD_SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
 
-    def save(name: str) -> Path:
+    def save(name: str, full_page: bool = False) -> Path:
+        path = folder / f"{name}.png"
+        if not full_page:
+            browser.save_screenshot(str(path))
+            return path
         height = browser.execute_script("return document.documentElement.scrollHeight")
         browser.set_window_size(PHONE_WINDOW[0], max(PHONE_WINDOW[1], height))
-        path = folder / f"{name}.png"
         browser.save_screenshot(str(path))
         browser.set_window_size(*PHONE_WINDOW)
         return path

@@ -28,12 +28,12 @@ def wait(browser, seconds=WAIT_S):
 
 def open_home(browser, app_url):
     browser.get(app_url + "/")
-    wait(browser).until(lambda driver: driver.execute_script("return !!(window.leafletmapmap);"))
+    wait(browser).until(lambda driver: driver.execute_script("return !!(window.geosaludMap);"))
 
 
 def tap_map_at(browser, lat, lon):
     """Centre the map on a point as a user would by panning, then tap the centre."""
-    browser.execute_script("window.leafletmapmap.setView([arguments[0], arguments[1]], 15, {animate: false});", lat, lon)
+    browser.execute_script("window.geosaludMap.setView([arguments[0], arguments[1]], 15, {animate: false});", lat, lon)
     map_element = browser.find_element(By.ID, "map")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", map_element)
     ActionChains(browser).move_to_element(map_element).click().perform()
@@ -89,11 +89,11 @@ def pregnant_woman_request(location, mode="walk"):
 
 def test_search_from_map_tap(browser, app_url, screenshot):
     open_home(browser, app_url)
-    screenshot("01-inicio")
+    screenshot("01-inicio", full_page=True)
     tap_map_at(browser, SJL_LAT, SJL_LON)
     fill_member(browser, 0, 27, "F", pregnant=True)
     check_need(browser, "prenatal_care")
-    screenshot("02-formulario")
+    screenshot("02-formulario", full_page=True)
     submit_search(browser)
     items = wait_for_results(browser)
     screenshot("03-resultados")
@@ -146,7 +146,7 @@ def test_switch_to_english(browser, app_url, screenshot):
     open_home(browser, app_url)
     browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=en]").click()
     wait(browser).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Find health care you can reach"))
-    wait(browser).until(lambda driver: driver.execute_script("return !!(window.leafletmapmap);"))
+    wait(browser).until(lambda driver: driver.execute_script("return !!(window.geosaludMap);"))
     tap_map_at(browser, SJL_LAT, SJL_LON)
     fill_member(browser, 0, 27, "F", pregnant=True)
     check_need(browser, "prenatal_care")

@@ -72,8 +72,11 @@
   // Called by django-leaflet once the map exists (see the leaflet_map tag).
   window.geosaludInitMap = function (map) {
     state.map = map;
+    // django-leaflet keeps its maps out of the global scope; browser tests
+    // and the console reach this one here.
+    window.geosaludMap = map;
     state.facilityLayer = L.layerGroup().addTo(map);
-    map.fitBounds(PERU_BOUNDS);
+    map.fitBounds(PERU_BOUNDS, {animate: false});
     map.on("click", function (event) {
       setPointLocation(event.latlng.lat, event.latlng.lng, gettext("the point you marked on the map"));
     });
