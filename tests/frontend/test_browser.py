@@ -106,7 +106,7 @@ def test_search_from_map_tap(browser, app_url, screenshot):
     badges = [item.find_element(By.CSS_SELECTOR, ".badge").text for item in items]
     programmes = browser.find_elements(By.CSS_SELECTOR, "#program-list > li.program h4")
 
-    assert "el punto que marcaste en el mapa" in status
+    assert "el punto que marcó en el mapa" in status
     assert location["lat"] == pytest.approx(SJL_LAT, abs=0.001)
     assert location["lon"] == pytest.approx(SJL_LON, abs=0.001)
     assert items, "no facility listed"
@@ -182,4 +182,4 @@ def test_search_without_place_asks_for_one(browser, app_url):
     submit_search(browser)
     error = wait(browser).until(EC.visibility_of_element_located((By.ID, "error-location")))
 
-    assert "Primero elige un lugar" in error.text
+    assert "Primero elija un lugar" in error.text
