@@ -205,8 +205,9 @@ def edge_lengths(graph: CompactGraph, tail: np.ndarray, head: np.ndarray) -> np.
 def path_lengths(graph: CompactGraph, predecessors: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Sum edge lengths along a shortest-path tree, from the root to each target.
 
-    All paths are walked back one edge per step together, so the number of
-    steps is the largest edge count of a path, not the sum.
+    Uses pointer doubling over the reached nodes: each round adds the length
+    up to a node's current ancestor and jumps to that ancestor's ancestor, so
+    the number of rounds is the base-2 logarithm of the deepest path.
 
     Parameters
     ----------
@@ -223,20 +224,28 @@ def path_lengths(graph: CompactGraph, predecessors: np.ndarray, targets: np.ndar
     numpy.ndarray
         Path length in metres per target (0 for the root).
     """
-    current = np.asarray(targets, dtype=np.int64).copy()
-    lengths = np.zeros(len(current))
-    active = np.flatnonzero(predecessors[current] >= 0)
+    ancestor = predecessors.astype(np.int64)
+    ancestor[ancestor < 0] = -1
+    active = np.flatnonzero(ancestor >= 0)
+    length_m = np.zeros(len(ancestor))
+    length_m[active] = edge_lengths(graph, ancestor[active], active)
+
+    # Invariant: length_m[v] is the path length from ancestor[v] to v.
+    active = active[ancestor[ancestor[active]] >= 0]
     while active.size:
-        heads = current[active]
-        tails = predecessors[heads].astype(np.int64)
-        lengths[active] += edge_lengths(graph, tails, heads)
-        current[active] = tails
-        active = active[predecessors[tails] >= 0]
-    return lengths
+        jump = ancestor[active]
+        length_m[active] += length_m[jump]
+        ancestor[active] = ancestor[jump]
+        active = active[ancestor[ancestor[active]] >= 0]
+    return length_m[np.asarray(targets, dtype=np.int64)]
 
 
 def one_to_many(
-    graph: CompactGraph, source: int, targets: np.ndarray, limit_s: float = np.inf
+    graph: CompactGraph,
+    source: int,
+    targets: np.ndarray,
+    limit_s: float = np.inf,
+    probe_limit_s: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Compute fastest network times and their lengths from one node to many.
 
@@ -250,6 +259,10 @@ def one_to_many(
         Node indices of the destinations.
     limit_s
         Search no further than this travel time, in seconds.
+    probe_limit_s
+        Optional shorter limit tried first, in seconds. When it leaves a
+        target unreached, the search is run again up to ``limit_s``. A good
+        probe saves most of the work when the targets are near the source.
 
     Returns
     -------
@@ -258,9 +271,15 @@ def one_to_many(
         metres. Both are ``inf`` for a target not reached within ``limit_s``.
     """
     targets = np.asarray(targets, dtype=np.int64)
+    limit = limit_s if probe_limit_s is None else min(probe_limit_s, limit_s)
     times, predecessors = dijkstra(
-        graph.adjacency, directed=True, indices=int(source), limit=limit_s, return_predecessors=True
+        graph.adjacency, directed=True, indices=int(source), limit=limit, return_predecessors=True
     )
+    if limit < limit_s and not np.isfinite(times[targets]).all():
+        times, predecessors = dijkstra(
+            graph.adjacency, directed=True, indices=int(source), limit=limit_s, return_predecessors=True
+        )
+
     target_times = times[targets]
     reached = np.isfinite(target_times)
     distance_m = np.full(len(targets), np.inf)

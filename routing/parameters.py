@@ -86,6 +86,11 @@ MAX_ACCESS_DISTANCE_M = 2_000.0
 #: graphs at walking speed.
 NETWORK_LIMIT_S = 8 * 3600.0
 
+#: Time added to the first, shorter search of a query (three times the slowest
+#: destination's estimate). It only changes speed: destinations left
+#: unreached by that first search are searched again up to NETWORK_LIMIT_S.
+PROBE_MARGIN_S = 600.0
+
 # --- Straight-line estimate ------------------------------------------------
 
 #: Ratio of route length to straight-line distance used where no graph
