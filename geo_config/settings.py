@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "ops.middleware.SearchMetricsMiddleware",
     "ops.middleware.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "geo_config.locale.SpanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1,0 +1,26 @@
+"""Language selection: Spanish unless the user chose English.
+
+Pages ignore the browser's Accept-Language header, because many phones in
+Peru are set to English while their owners read Spanish; the language switch
+on the page sets a cookie that wins. The API follows the standard order
+(cookie, then Accept-Language), so clients can ask for English per request.
+"""
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+
+API_PREFIX = "/api/"
+
+
+class SpanishFirstLocaleMiddleware(LocaleMiddleware):
+    """Activate the cookie's language on pages, else ``LANGUAGE_CODE``; the API also reads Accept-Language."""
+
+    def process_request(self, request):
+        if request.path.startswith(API_PREFIX):
+            super().process_request(request)
+            return
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
