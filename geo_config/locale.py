@@ -1,9 +1,9 @@
 """Language selection: Spanish unless the user chose English.
 
 Pages ignore the browser's Accept-Language header, because many phones in
-Peru are set to English while their owners read Spanish; the language switch
-on the page sets a cookie that wins. The API follows the standard order
-(cookie, then Accept-Language), so clients can ask for English per request.
+Peru are set to English while their owners read Spanish. The language switch
+on the page sets a cookie, and that cookie wins. The API follows the standard
+order (cookie, then Accept-Language), so clients can ask for English per request.
 """
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware

@@ -1,8 +1,8 @@
 """API error format: every refused request returns ``{"errors": {field: [message]}}``.
 
 Nested serializer errors are flattened to dotted field paths, for example
-``household.0.age``; errors of a whole object use the object's path
-(``location``) and errors of the whole request use ``non_field_errors``.
+``household.0.age``. Errors of a whole object use the object's path
+(``location``), and errors of the whole request use ``non_field_errors``.
 """
 from rest_framework import status
 from rest_framework.exceptions import ValidationError

@@ -151,9 +151,9 @@ def _travel_reason(item: dict, mode: str) -> str:
     travel = item["travel"]
     if travel.minutes is None:
         return _("Not reachable over the road network from your place; ask locally how to get there.")
-    how = _("walking") if mode == "walk" else _("by vehicle")
+    mode_text = _("walking") if mode == "walk" else _("by vehicle")
     return _("About %(minutes)d min %(how)s (%(km).1f km).") % {
-        "minutes": round(travel.minutes), "how": how, "km": travel.distance_km,
+        "minutes": round(travel.minutes), "how": mode_text, "km": travel.distance_km,
     }
 
 

@@ -147,7 +147,8 @@ def test_facilities_in_bbox_are_geojson(client):
     assert body["type"] == "FeatureCollection"
     assert len(body["features"]) > 10
     lon, lat = body["features"][0]["geometry"]["coordinates"]
-    assert -77.05 <= lon <= -76.95 and -12.02 <= lat <= -11.93
+    assert -77.05 <= lon <= -76.95
+    assert -12.02 <= lat <= -11.93
 
 
 @pytest.mark.parametrize("bbox", ["abc", "-76,-12,-77,-11", "-80,-18,-70,-3"])

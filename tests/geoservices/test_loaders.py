@@ -50,7 +50,7 @@ def test_every_minsa_facility_loaded():
 
 
 def test_minsa_swapped_columns_read_as_latitude_longitude():
-    # In the source, ESTE holds the latitude and NORTE the longitude.
+    # In the source, ESTE contains the latitude and NORTE the longitude.
     facility = Facility.objects.get(renaes_code="00007050")
     assert facility.name == "AMBATO"
     assert facility.location.y == pytest.approx(-6.1335228)
