@@ -239,3 +239,8 @@ class SearchRecord(models.Model):
     class Meta:
         verbose_name = _("search record")
         verbose_name_plural = _("search records")
+
+
+# Staff imports and family data reports live in their own module; importing
+# them here registers them with the geoservices app.
+from .imports.models import DataReport, ImportRecord  # noqa: E402,F401
