@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "matcher",
     "frontend",
     "ops",
+    "planning",
     "django_prometheus",
     "drf_spectacular",
     "drf_spectacular_sidecar",

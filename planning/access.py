@@ -1,0 +1,443 @@
+"""Travel times between populated places and facilities, for coverage maps.
+
+The rules are those of the family search (``routing.services``), applied to
+many places at once:
+
+* A place is routed on the road graph whose nearest node is closest to it,
+  if that node is within ``MAX_ACCESS_DISTANCE_M``; the walk to the node is
+  counted. Otherwise every time from that place is a straight-line estimate.
+* A facility (or a planned site) is on a graph when its nearest node of that
+  graph is within ``MAX_ACCESS_DISTANCE_M``; the walk from the node to it is
+  counted.
+* A routed place reaches the facilities on its graph over the network only.
+  A facility that the network does not reach within ``NETWORK_LIMIT_S`` is
+  unreachable from there, never replaced by a shorter estimate. Facilities
+  off the place's graph get the straight-line estimate.
+
+Times are in seconds. Coordinates are EPSG:4326 degrees. Nothing here imports
+Django, so the module runs in benchmarks and workers without the app.
+"""
+from __future__ import annotations
+
+import logging
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from routing import parameters
+from routing.estimate import estimate_route, haversine_m, walk_leg
+from routing.graph import CompactGraph
+
+logger = logging.getLogger(__name__)
+
+#: Method codes stored per place: how its time was obtained.
+ESTIMATE = 0
+ROAD_NETWORK = 1
+METHOD_NAMES = {ESTIMATE: "estimate", ROAD_NETWORK: "road_network"}
+
+#: Largest number of distances one batched Dijkstra call may hold in memory
+#: (sources x nodes); 5 million float64 values are 40 MB.
+MAX_BATCH_CELLS = 5_000_000
+
+#: Smallest edge weight from the virtual source, in seconds. SciPy's csgraph
+#: routines may drop explicit zeros, which would cut a facility off.
+_MIN_OFFSET_S = 1e-6
+
+_reversed_cache: dict[int, tuple[weakref.ref, csr_matrix]] = {}
+
+
+@dataclass(frozen=True)
+class PlaceSnap:
+    """Where each place joins the road graphs.
+
+    Attributes
+    ----------
+    graph_index
+        Index into the graph list of the graph that serves each place, or -1
+        when no graph node is within ``MAX_ACCESS_DISTANCE_M``.
+    node
+        Node index in that graph (meaningless where ``graph_index`` is -1).
+    access_s
+        Walking time in seconds from the place to its node.
+    """
+
+    graph_index: np.ndarray
+    node: np.ndarray
+    access_s: np.ndarray
+
+
+@dataclass(frozen=True)
+class NearestResult:
+    """Travel time from each place to its nearest facility.
+
+    ``time_s`` is ``inf`` and ``facility`` is -1 where no facility is reached.
+    ``method`` holds :data:`ESTIMATE` or :data:`ROAD_NETWORK` per place.
+    """
+
+    time_s: np.ndarray
+    facility: np.ndarray
+    method: np.ndarray
+
+
+def reversed_adjacency(graph: CompactGraph) -> csr_matrix:
+    """Return the graph's adjacency with every edge turned round, cached per graph.
+
+    A search from the facilities over the reversed edges gives the time from
+    every node *to* the facilities, which is what one-way streets require.
+    """
+    key = id(graph)
+    cached = _reversed_cache.get(key)
+    if cached is not None and cached[0]() is graph:
+        return cached[1]
+    reversed_csr = graph.adjacency.T.tocsr()
+    _reversed_cache[key] = (weakref.ref(graph), reversed_csr)
+    return reversed_csr
+
+
+def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Convert degrees to points on the unit sphere, for nearest-neighbour trees.
+
+    Chord length between unit vectors grows with great-circle distance, so a
+    k-d tree over them finds the nearest points on the sphere.
+    """
+    lon_r = np.radians(np.asarray(lon, dtype=float))
+    lat_r = np.radians(np.asarray(lat, dtype=float))
+    cos_lat = np.cos(lat_r)
+    return np.column_stack([cos_lat * np.cos(lon_r), cos_lat * np.sin(lon_r), np.sin(lat_r)])
+
+
+def chord_for_distance(distance_m: float) -> float:
+    """Return the unit-sphere chord that matches a great-circle distance in metres."""
+    angle = min(distance_m / parameters.EARTH_RADIUS_M, np.pi)
+    return float(2.0 * np.sin(angle / 2.0))
+
+
+def snap_places(graphs: list[CompactGraph], lon: np.ndarray, lat: np.ndarray) -> PlaceSnap:
+    """Join each place to the graph whose nearest node is closest, within the access limit."""
+    n_places = len(lon)
+    graph_index = np.full(n_places, -1, dtype=np.int64)
+    node = np.zeros(n_places, dtype=np.int64)
+    best_m = np.full(n_places, np.inf)
+    for index, graph in enumerate(graphs):
+        graph_node, distance_m = graph.nearest_nodes(lon, lat)
+        better = (distance_m <= parameters.MAX_ACCESS_DISTANCE_M) & (distance_m < best_m)
+        graph_index[better] = index
+        node[better] = graph_node[better]
+        best_m[better] = distance_m[better]
+    access_s = np.where(np.isfinite(best_m), walk_leg(np.where(np.isfinite(best_m), best_m, 0.0))[1], 0.0)
+    return PlaceSnap(graph_index=graph_index, node=node, access_s=access_s)
+
+
+def snap_sites(graph: CompactGraph, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Join facilities or sites to one graph.
+
+    Returns
+    -------
+    on_graph, node, egress_s
+        Whether each site is within the access limit of a node, that node, and
+        the walking time in seconds from the node to the site.
+    """
+    node, distance_m = graph.nearest_nodes(lon, lat)
+    on_graph = distance_m <= parameters.MAX_ACCESS_DISTANCE_M
+    return on_graph, node, walk_leg(distance_m)[1]
+
+
+def estimate_nearest(
+    place_lon: np.ndarray, place_lat: np.ndarray, site_lon: np.ndarray, site_lat: np.ndarray, mode: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Find each place's nearest site by straight line and its estimated time.
+
+    Returns
+    -------
+    time_s, site
+        Estimated travel time in seconds and the site index; ``inf`` and -1
+        when there are no sites.
+    """
+    n_places = len(place_lon)
+    if len(site_lon) == 0 or n_places == 0:
+        return np.full(n_places, np.inf), np.full(n_places, -1, dtype=np.int64)
+    tree = cKDTree(unit_vectors(site_lon, site_lat))
+    _, site = tree.query(unit_vectors(place_lon, place_lat))
+    site = np.asarray(site, dtype=np.int64)
+    straight_m = haversine_m(place_lon, place_lat, np.asarray(site_lon)[site], np.asarray(site_lat)[site])
+    return estimate_route(straight_m, mode)[1], site
+
+
+def multi_source_times(
+    reversed_csr: csr_matrix, source_node: np.ndarray, offset_s: np.ndarray, limit_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run one Dijkstra search from many sources that start at different times.
+
+    A virtual node is added with an edge to each source node weighted by that
+    source's offset (its walked egress leg), and the search starts there.
+
+    Parameters
+    ----------
+    reversed_csr
+        Reversed adjacency (see :func:`reversed_adjacency`), times in seconds.
+    source_node
+        Graph node of each source.
+    offset_s
+        Seconds already spent at each source.
+    limit_s
+        Search no further than this time, in seconds.
+
+    Returns
+    -------
+    time_s, source
+        Per graph node: the time in seconds to the nearest source and that
+        source's index, ``inf`` and -1 for nodes not reached within the limit.
+    """
+    n_nodes = reversed_csr.shape[0]
+    source_node = np.asarray(source_node, dtype=np.int64)
+    offset_s = np.maximum(np.asarray(offset_s, dtype=float), _MIN_OFFSET_S)
+
+    # Several sources may share a node; the one with the smallest offset wins there.
+    order = np.lexsort((offset_s, source_node))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = source_node[order][1:] != source_node[order][:-1]
+    best = order[first]
+    source_at_node = np.full(n_nodes, -1, dtype=np.int64)
+    source_at_node[source_node[best]] = best
+
+    virtual = n_nodes
+    indptr = np.concatenate([reversed_csr.indptr, [reversed_csr.indptr[-1] + len(best)]])
+    indices = np.concatenate([reversed_csr.indices, source_node[best]])
+    data = np.concatenate([reversed_csr.data, offset_s[best]])
+    augmented = csr_matrix((data, indices, indptr), shape=(n_nodes + 1, n_nodes + 1))
+
+    time_s, predecessor = dijkstra(augmented, directed=True, indices=virtual, limit=limit_s, return_predecessors=True)
+    time_s = time_s[:n_nodes]
+    predecessor = predecessor[:n_nodes].astype(np.int64)
+
+    # Follow predecessors back to the first node after the virtual one by
+    # pointer jumping: each pass doubles the path length skipped.
+    root = np.where((predecessor == virtual) | (predecessor < 0), np.arange(n_nodes), predecessor)
+    while True:
+        jumped = root[root]
+        if np.array_equal(jumped, root):
+            break
+        root = jumped
+    source = np.where(np.isfinite(time_s), source_at_node[root], -1)
+    return time_s, source
+
+
+def nearest_facility(
+    place_lon: np.ndarray,
+    place_lat: np.ndarray,
+    facility_lon: np.ndarray,
+    facility_lat: np.ndarray,
+    graphs: list[CompactGraph],
+    mode: str,
+    snap: PlaceSnap | None = None,
+) -> NearestResult:
+    """Compute each place's travel time to its nearest facility.
+
+    Parameters
+    ----------
+    place_lon, place_lat
+        Populated places, EPSG:4326 degrees.
+    facility_lon, facility_lat
+        Facilities of the chosen care type, EPSG:4326 degrees.
+    graphs
+        Road graphs of ``mode`` that may serve the places.
+    mode
+        ``"walk"`` or ``"drive"``.
+    snap
+        The places' graph joins, if already computed by :func:`snap_places`.
+
+    Returns
+    -------
+    NearestResult
+        Time in seconds, facility index and method per place.
+    """
+    place_lon = np.asarray(place_lon, dtype=float)
+    place_lat = np.asarray(place_lat, dtype=float)
+    facility_lon = np.asarray(facility_lon, dtype=float)
+    facility_lat = np.asarray(facility_lat, dtype=float)
+    time_s, facility = estimate_nearest(place_lon, place_lat, facility_lon, facility_lat, mode)
+    method = np.full(len(place_lon), ESTIMATE, dtype=np.int8)
+    if snap is None:
+        snap = snap_places(graphs, place_lon, place_lat)
+
+    for index, graph in enumerate(graphs):
+        served = np.flatnonzero(snap.graph_index == index)
+        if served.size == 0 or facility_lon.size == 0:
+            continue
+        on_graph, facility_node, egress_s = snap_sites(graph, facility_lon, facility_lat)
+        on_index = np.flatnonzero(on_graph)
+        off_index = np.flatnonzero(~on_graph)
+
+        # Facilities off this graph: straight-line estimate.
+        off_time, off_site = estimate_nearest(
+            place_lon[served], place_lat[served], facility_lon[off_index], facility_lat[off_index], mode
+        )
+        off_facility = off_index[off_site] if off_index.size else np.full(served.size, -1, dtype=np.int64)
+
+        # Facilities on this graph: network time, never an estimate.
+        net_time = np.full(served.size, np.inf)
+        net_facility = np.full(served.size, -1, dtype=np.int64)
+        if on_index.size:
+            node_time, node_source = multi_source_times(
+                reversed_adjacency(graph), facility_node[on_index], egress_s[on_index], parameters.NETWORK_LIMIT_S
+            )
+            net_time = node_time[snap.node[served]] + snap.access_s[served]
+            reached = node_source[snap.node[served]]
+            net_facility = np.where(reached >= 0, on_index[np.maximum(reached, 0)], -1)
+
+        use_network = net_time <= off_time
+        time_s[served] = np.where(use_network, net_time, off_time)
+        facility[served] = np.where(use_network, net_facility, off_facility)
+        method[served] = np.where(use_network & np.isfinite(net_time), ROAD_NETWORK, ESTIMATE)
+        logger.info(
+            "Graph %s served %d places with %d facilities on it (%s)", index, served.size, on_index.size, mode
+        )
+
+    facility = np.where(np.isfinite(time_s), facility, -1)
+    return NearestResult(time_s=time_s, facility=facility, method=method)
+
+
+def site_place_times(
+    site_lon: np.ndarray,
+    site_lat: np.ndarray,
+    place_lon: np.ndarray,
+    place_lat: np.ndarray,
+    graphs: list[CompactGraph],
+    mode: str,
+    limit_s: float,
+    snap: PlaceSnap | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """List every (site, place) pair whose travel time is within a limit.
+
+    Used for planned facilities, candidate sites and catchments. The time is
+    the time a person at the place needs to reach the site.
+
+    Parameters
+    ----------
+    site_lon, site_lat
+        Sites (facilities, planned facilities or candidate places), degrees.
+    place_lon, place_lat
+        Populated places, degrees.
+    graphs
+        Road graphs of ``mode``.
+    mode
+        ``"walk"`` or ``"drive"``.
+    limit_s
+        Largest travel time kept, in seconds.
+    snap
+        The places' graph joins, if already computed.
+
+    Returns
+    -------
+    site, place, time_s
+        Aligned arrays: site index, place index and travel time in seconds.
+    """
+    site_lon = np.atleast_1d(np.asarray(site_lon, dtype=float))
+    site_lat = np.atleast_1d(np.asarray(site_lat, dtype=float))
+    place_lon = np.asarray(place_lon, dtype=float)
+    place_lat = np.asarray(place_lat, dtype=float)
+    if snap is None:
+        snap = snap_places(graphs, place_lon, place_lat)
+
+    site_parts, place_parts, time_parts = [], [], []
+    site_on = [snap_sites(graph, site_lon, site_lat) for graph in graphs]
+
+    # Straight-line pairs, except where place and site share a graph.
+    est_site, est_place, est_time = _estimate_pairs(site_lon, site_lat, place_lon, place_lat, mode, limit_s)
+    keep = np.ones(est_site.size, dtype=bool)
+    for index, (on_graph, _, _) in enumerate(site_on):
+        keep &= ~(on_graph[est_site] & (snap.graph_index[est_place] == index))
+    site_parts.append(est_site[keep])
+    place_parts.append(est_place[keep])
+    time_parts.append(est_time[keep])
+
+    for index, graph in enumerate(graphs):
+        on_graph, site_node, egress_s = site_on[index]
+        served = np.flatnonzero(snap.graph_index == index)
+        sites = np.flatnonzero(on_graph)
+        if served.size and sites.size:
+            parts = _network_pairs(graph, sites, site_node, egress_s, served, snap, limit_s)
+            site_parts.append(parts[0])
+            place_parts.append(parts[1])
+            time_parts.append(parts[2])
+
+    return np.concatenate(site_parts), np.concatenate(place_parts), np.concatenate(time_parts)
+
+
+def _estimate_pairs(
+    site_lon: np.ndarray, site_lat: np.ndarray, place_lon: np.ndarray, place_lat: np.ndarray, mode: str, limit_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    if site_lon.size == 0 or place_lon.size == 0:
+        return empty
+    # The farthest straight line whose estimated time is within the limit.
+    max_route_m = limit_s * parameters.kph_to_mps(parameters.ESTIMATE_SPEED_KPH[mode])
+    max_straight_m = max_route_m / parameters.CIRCUITY_FACTOR[mode]
+    tree = cKDTree(unit_vectors(place_lon, place_lat))
+    neighbours = tree.query_ball_point(unit_vectors(site_lon, site_lat), r=chord_for_distance(max_straight_m) * 1.0001)
+    counts = np.array([len(found) for found in neighbours], dtype=np.int64)
+    if counts.sum() == 0:
+        return empty
+    site = np.repeat(np.arange(site_lon.size, dtype=np.int64), counts)
+    place = np.concatenate([np.asarray(found, dtype=np.int64) for found in neighbours])
+    straight_m = haversine_m(site_lon[site], site_lat[site], place_lon[place], place_lat[place])
+    time_s = estimate_route(straight_m, mode)[1]
+    within = time_s <= limit_s
+    return site[within], place[within], time_s[within]
+
+
+def _network_pairs(
+    graph: CompactGraph,
+    sites: np.ndarray,
+    site_node: np.ndarray,
+    egress_s: np.ndarray,
+    served: np.ndarray,
+    snap: PlaceSnap,
+    limit_s: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    reversed_csr = reversed_adjacency(graph)
+    batch = max(1, MAX_BATCH_CELLS // max(graph.n_nodes, 1))
+    place_node = snap.node[served]
+    site_parts, place_parts, time_parts = [], [], []
+    for start in range(0, sites.size, batch):
+        chunk = sites[start:start + batch]
+        node_time = dijkstra(reversed_csr, directed=True, indices=site_node[chunk], limit=limit_s)
+        node_time = np.atleast_2d(node_time)
+        total = node_time[:, place_node] + snap.access_s[served][None, :] + egress_s[chunk][:, None]
+        rows, columns = np.nonzero(total <= limit_s)
+        site_parts.append(chunk[rows])
+        place_parts.append(served[columns])
+        time_parts.append(total[rows, columns])
+    return np.concatenate(site_parts), np.concatenate(place_parts), np.concatenate(time_parts)
+
+
+def summarise_by_group(
+    group: np.ndarray, n_groups: int, population: np.ndarray, time_s: np.ndarray, thresholds_min: tuple[int, ...]
+) -> dict[str, np.ndarray]:
+    """Sum people per group (district), in all and beyond each threshold.
+
+    Places with no reachable facility (``inf``) count as beyond every threshold.
+
+    Returns
+    -------
+    dict
+        ``population``, ``beyond_<T>`` for each threshold and ``unreachable``,
+        each an array of length ``n_groups``, plus ``weighted_time_s``: the
+        sum of people times seconds over reachable places, for mean times.
+    """
+    population = np.asarray(population, dtype=float)
+    sums = {"population": np.bincount(group, weights=population, minlength=n_groups)}
+    for minutes in thresholds_min:
+        beyond = time_s > minutes * 60.0
+        sums[f"beyond_{minutes}"] = np.bincount(group, weights=population * beyond, minlength=n_groups)
+    reachable = np.isfinite(time_s)
+    sums["unreachable"] = np.bincount(group, weights=population * ~reachable, minlength=n_groups)
+    sums["reachable_population"] = np.bincount(group, weights=population * reachable, minlength=n_groups)
+    sums["weighted_time_s"] = np.bincount(
+        group, weights=np.where(reachable, population * np.where(reachable, time_s, 0.0), 0.0), minlength=n_groups
+    )
+    return sums
