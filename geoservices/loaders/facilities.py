@@ -34,8 +34,11 @@ PERU_BBOX = (-81.5, -18.5, -68.5, 0.2)
 #: Flags that keep a facility out of family search results.
 BLOCKING_FLAGS = frozenset({
     "missing_coordinates", "zero_coordinates", "outside_peru", "outside_districts",
-    "no_name", "no_category", "not_operating",
+    "no_name", "no_category", "not_operating", "duplicate_code",
 })
+
+#: Flags that depend on the district polygons, recomputed when outlines change.
+SPATIAL_FLAGS = frozenset({"outside_districts", "district_mismatch"})
 
 _FIELDS = (
     "name", "category", "institution", "classification", "facility_type", "address", "phone", "hours",
@@ -222,17 +225,42 @@ def _upsert(records: dict[str, dict], report: LoadReport) -> None:
     )
 
 
-def _assign_spatial_districts() -> None:
-    """Set each facility's ``spatial_ubigeo`` to the district polygon that covers it, or ''."""
+def _assign_spatial_districts(facility_ids: list[int] | None = None) -> None:
+    """Set each facility's ``spatial_ubigeo`` to the district polygon that covers it, or ''.
+
+    Only the facilities in ``facility_ids`` are updated when it is given.
+    """
+    only_some = "WHERE f.id = ANY(%s)" if facility_ids is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             UPDATE geoservices_facility AS f
             SET spatial_ubigeo = COALESCE(
                 (SELECT d.ubigeo FROM geoservices_district AS d
                  WHERE ST_Covers(d.geom, f.location) LIMIT 1), '')
-            """
+            {only_some}
+            """,
+            [facility_ids] if facility_ids is not None else None,
         )
+
+
+def refresh_spatial_flags(facility_ids: list[int] | None = None) -> int:
+    """Locate facilities in the stored district polygons again and update their spatial flags.
+
+    Other flags are kept. Staff imports call this after district outlines or
+    facility locations change. Returns the number of facilities refreshed.
+    """
+    _assign_spatial_districts(facility_ids)
+    facilities = Facility.objects.only("id", "location", "declared_ubigeo", "spatial_ubigeo", "quality_flags")
+    if facility_ids is not None:
+        facilities = facilities.filter(id__in=facility_ids)
+    facilities = list(facilities)
+    for facility in facilities:
+        kept = [flag for flag in facility.quality_flags if flag not in SPATIAL_FLAGS]
+        facility.quality_flags = sorted(set(kept + _spatial_flags(facility)))
+        facility.is_searchable = not BLOCKING_FLAGS.intersection(facility.quality_flags)
+    Facility.objects.bulk_update(facilities, ["quality_flags", "is_searchable"], batch_size=2000)
+    return len(facilities)
 
 
 def _apply_flags(source_flags: dict[str, list[str]], report: LoadReport) -> None:

@@ -1,0 +1,63 @@
+"""Import a district, province or department layer, as the admin upload does."""
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from geoservices.imports.errors import ImportRejected
+from geoservices.imports.plan import ImportPlan
+from geoservices.imports.services import BoundaryOptions, import_boundaries
+
+
+def write_plan(command: BaseCommand, plan: ImportPlan, verbosity: int) -> None:
+    """Write a plan's changes, notes and summary to the command's stdout."""
+    for note in plan.notes:
+        command.stdout.write(f"  {note}")
+    for row in plan.rows:
+        if row.action in ("created", "updated") and verbosity >= 1:
+            changed = f" ({', '.join(row.changed)})" if row.changed else ""
+            command.stdout.write(f"  {row.action} {row.key} {row.label.strip()}{changed}")
+        for message in row.messages:
+            command.stdout.write(f"  {message}")
+    command.stdout.write(plan.summary())
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a boundary layer (zipped shapefile, GeoJSON or GeoPackage) into the districts, provinces "
+        "or departments. Without --commit it only prints the diff. A layer with any failed feature is "
+        "rejected whole, with the reasons, and the command exits non-zero.\n\n"
+        "Example: manage.py import_boundaries distritos_ayacucho.zip --level district --commit"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="Zip of a shapefile, .geojson/.json or .gpkg file.")
+        parser.add_argument("--level", default="district", choices=["district", "province", "department"],
+                            help="Boundary level of the layer (default: district).")
+        parser.add_argument("--srid", type=int, help="EPSG code of the layer, overriding its .prj (e.g. 32718).")
+        parser.add_argument("--encoding", help="Text encoding of the .dbf, overriding its .cpg (e.g. 1252).")
+        parser.add_argument("--layer", help="Layer name inside a GeoPackage with several layers.")
+        parser.add_argument("--ubigeo-field", help="Field that holds the ubigeo (default: detected).")
+        parser.add_argument("--name-field", help="Field that holds the name (default: detected).")
+        parser.add_argument("--commit", action="store_true", help="Apply the changes; without it nothing is written.")
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"File not found: {path}. Give the path of the zip, GeoJSON or GeoPackage.")
+        choices = BoundaryOptions(
+            level=options["level"], srid=options["srid"], encoding=options["encoding"], layer=options["layer"],
+            ubigeo_field=options["ubigeo_field"], name_field=options["name_field"],
+        )
+        try:
+            with path.open("rb") as source:
+                result = import_boundaries(source, path.name, choices, commit=options["commit"])
+        except ImportRejected as exc:
+            for message in exc.messages:
+                self.stderr.write(message)
+            raise CommandError(f"{path.name}: rejected, nothing was changed.") from exc
+
+        write_plan(self, result.plan, options["verbosity"])
+        if result.record is None:
+            self.stdout.write("Dry run: nothing was changed. Pass --commit to apply.")
+        else:
+            self.stdout.write(f"Applied as import record {result.record.pk}.")
