@@ -5,7 +5,9 @@ django-prometheus' middleware already exports request latency by view
 
 - ``geosalud_searches_total{outcome}``: family searches by response status,
   counted by ``ops.middleware.SearchMetricsMiddleware``;
-- ``geosalud_job_duration_seconds{job,status}``: durations of background jobs;
+- ``geosalud_job_duration_seconds{job,status}``: count and sum of the durations of
+  finished background jobs, read from the Job table at scrape time, so jobs run
+  by workers on other machines are included;
 - ``geosalud_model_info{version}``: the ranker model version this process uses,
   set by the code that loads it through :func:`set_model_version`.
 
@@ -22,20 +24,14 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
-    Histogram,
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import SummaryMetricFamily
 
 SEARCH_OUTCOMES = ("ok", "invalid", "rate_limited", "unavailable", "error")
 
 SEARCHES = Counter("geosalud_searches", "Family searches by outcome.", ["outcome"])
-JOB_DURATION = Histogram(
-    "geosalud_job_duration_seconds",
-    "Duration of background jobs from start to finish.",
-    ["job", "status"],
-    buckets=(1, 5, 15, 60, 300, 900, 1800, 3600, 7200, float("inf")),
-)
 MODEL_INFO = Gauge(
     "geosalud_model_info",
     "Ranker model version in use (value 1 for the current version).",
@@ -68,6 +64,27 @@ def model_version() -> str | None:
     return _model_version
 
 
+class JobTableCollector:
+    """Collect job durations from the Job table (all finished jobs, by name and status)."""
+
+    def collect(self):
+        from django.db.models import Count, F, Sum
+
+        from .models import Job
+
+        family = SummaryMetricFamily(
+            "geosalud_job_duration_seconds", "Duration of finished background jobs.", labels=["job", "status"]
+        )
+        rows = (
+            Job.objects.filter(status__in=Job.FINISHED, started_at__isnull=False, finished_at__isnull=False)
+            .values("name", "status")
+            .annotate(count=Count("id"), total=Sum(F("finished_at") - F("started_at")))
+        )
+        for row in rows:
+            family.add_metric([row["name"], row["status"]], row["count"], row["total"].total_seconds())
+        yield family
+
+
 def render_metrics() -> tuple[bytes, str]:
     """Return the exposition text of all metrics and its content type."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -75,4 +92,6 @@ def render_metrics() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    jobs = CollectorRegistry()
+    jobs.register(JobTableCollector())
+    return generate_latest(registry) + generate_latest(jobs), CONTENT_TYPE_LATEST

@@ -43,8 +43,9 @@ def _describe(target: str, **schema):
 
 
 def register_api_schemas() -> None:
-    """Describe the geoservices API views; called once from ``OpsConfig.ready``."""
+    """Describe the public API views; called once from ``OpsConfig.ready``."""
     from geoservices.serializers import DistrictFeatureSerializer, FacilityFeatureSerializer, MatchRequestSerializer
+    from matcher.serializers import FeedbackSerializer
 
     _describe(
         "geoservices.api_views.MatchView",
@@ -72,6 +73,16 @@ def register_api_schemas() -> None:
         ],
         responses={200: FacilityFeatureSerializer(many=True), 400: ERRORS, 503: ERROR_RESPONSES[503]},
         summary="Searchable facilities in a bounding box, as GeoJSON",
+    )
+    _describe(
+        "matcher.api_views.FeedbackView",
+        request=FeedbackSerializer,
+        responses={
+            201: inline_serializer(name="FeedbackCreated", fields={"id": serializers.IntegerField()}),
+            400: ERRORS,
+            **ERROR_RESPONSES,
+        },
+        summary="Record what a family did with one search result",
     )
     _describe(
         "geoservices.api_views.DistrictDetailView",

@@ -7,7 +7,6 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from .jobs import finish_job, get_job_spec, run_registered_command
-from .metrics import JOB_DURATION
 from .models import Job
 
 logger = logging.getLogger(__name__)
@@ -49,9 +48,6 @@ def run_job(self, job_id: int) -> str:
 
 def _finish(job: Job, status: str, error: str = "") -> None:
     finish_job(job, status, error)
-    job.refresh_from_db(fields=["started_at", "finished_at"])
-    if job.duration_s is not None:
-        JOB_DURATION.labels(job=job.name, status=status).observe(job.duration_s)
 
 
 def _retry_or_fail(task, job: Job, max_retries: int, exc: Exception) -> str:

@@ -103,3 +103,12 @@ def test_purge_dry_run_keeps_records(capsys):
 
     assert SearchRecord.objects.filter(pk=old.pk).exists()
     assert "1 would be deleted" in capsys.readouterr().out
+
+
+def test_job_duration_metric(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.enqueue("purge_search_logs", days=365)
+    text = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+
+    assert 'geosalud_job_duration_seconds_count{job="purge_search_logs",status="succeeded"} 1.0' in text
+    assert 'geosalud_job_duration_seconds_sum{job="purge_search_logs",status="succeeded"}' in text
