@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import osmium
 import osmnx as ox
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
@@ -63,8 +65,8 @@ def read_network(path: Path) -> nx.MultiDiGraph:
     Parameters
     ----------
     path
-        ``.osm``/``.xml`` (OSM XML) or ``.graphml`` (saved by osmnx). A GraphML
-        file is used as saved, simplified or not.
+        ``.osm``/``.xml`` (OSM XML), ``.osm.pbf`` or ``.graphml`` (saved by
+        osmnx). A GraphML file is used as saved, simplified or not.
 
     Returns
     -------
@@ -73,11 +75,16 @@ def read_network(path: Path) -> nx.MultiDiGraph:
         osmnx reads one-way tags (``bidirectional=False``).
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".graphml":
+    name = path.name.lower()
+    if name.endswith(".graphml"):
         return ox.load_graphml(path)
-    if suffix not in (".osm", ".xml"):
-        msg = f"Unsupported road network file {path.name}: use an .osm, .xml or .graphml file."
+    if name.endswith(".osm.pbf") or name.endswith(".pbf"):
+        with tempfile.TemporaryDirectory(prefix="geosalud-pbf-") as folder:
+            xml_path = Path(folder) / "highways.osm"
+            pbf_highways_to_xml(path, xml_path)
+            return read_network(xml_path)
+    if not (name.endswith(".osm") or name.endswith(".xml")):
+        msg = f"Unsupported road network file {path.name}: use an .osm, .osm.pbf, .xml or .graphml file."
         raise GraphBuildError(msg)
 
     default_tags = ox.settings.useful_tags_way
@@ -86,6 +93,32 @@ def read_network(path: Path) -> nx.MultiDiGraph:
         return ox.graph_from_xml(path, bidirectional=False, simplify=False, retain_all=True)
     finally:
         ox.settings.useful_tags_way = default_tags
+
+
+def pbf_highways_to_xml(pbf_path: Path, xml_path: Path) -> int:
+    """Copy the ``highway=*`` ways of an OSM PBF file, and their nodes, to OSM XML.
+
+    osmnx reads only XML, so PBF extracts go through this step. Returns the
+    number of ways written.
+    """
+    node_ids: set[int] = set()
+    for way in osmium.FileProcessor(str(pbf_path), osmium.osm.WAY):
+        if "highway" in way.tags:
+            node_ids.update(node.ref for node in way.nodes)
+
+    n_ways = 0
+    writer = osmium.SimpleWriter(str(xml_path))
+    try:
+        for obj in osmium.FileProcessor(str(pbf_path), osmium.osm.NODE | osmium.osm.WAY):
+            if obj.is_node() and obj.id in node_ids:
+                writer.add_node(obj)
+            elif obj.is_way() and "highway" in obj.tags:
+                writer.add_way(obj)
+                n_ways += 1
+    finally:
+        writer.close()
+    logger.info("Read %d highway ways and %d nodes from %s", n_ways, len(node_ids), pbf_path.name)
+    return n_ways
 
 
 def _first(value):
@@ -166,11 +199,23 @@ def _largest_strong_component(n_nodes: int, tail: np.ndarray, head: np.ndarray) 
     return labels == largest
 
 
-def compact(G: nx.MultiDiGraph, edges: EdgeTable, meta: dict) -> CompactGraph:
+def node_coordinates(G: nx.MultiDiGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the OSM ids (sorted), longitudes and latitudes of a graph's nodes."""
+    osmids = np.array(sorted(G.nodes), dtype=np.int64)
+    lon = np.array([float(G.nodes[n]["x"]) for n in osmids])
+    lat = np.array([float(G.nodes[n]["y"]) for n in osmids])
+    return osmids, lon, lat
+
+
+def compact(
+    edges: EdgeTable, nodes: tuple[np.ndarray, np.ndarray, np.ndarray], meta: dict
+) -> CompactGraph:
     """Turn a mode's edge table into a CSR graph of its largest strong component.
 
-    Parallel edges between the same two nodes collapse to the fastest one, and
-    self-loops are dropped because no shortest path uses them.
+    ``nodes`` is ``(osmid, lon, lat)`` with the ids sorted, as returned by
+    :func:`node_coordinates`; it must contain every node of the edge table.
+    Parallel edges between the same two nodes collapse to the fastest one,
+    and self-loops are dropped because no shortest path uses them.
     """
     osmids, inverse = np.unique(np.concatenate([edges.tail, edges.head]), return_inverse=True)
     tail, head = inverse[: len(edges.tail)], inverse[len(edges.tail) :]
@@ -198,8 +243,9 @@ def compact(G: nx.MultiDiGraph, edges: EdgeTable, meta: dict) -> CompactGraph:
     travel_time_s = np.maximum(travel_time_s, 1e-6)
     adjacency = csr_matrix((travel_time_s, head.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
 
-    node_lon = np.array([float(G.nodes[n]["x"]) for n in osmids])
-    node_lat = np.array([float(G.nodes[n]["y"]) for n in osmids])
+    all_osmids, all_lon, all_lat = nodes
+    position = np.searchsorted(all_osmids, osmids)
+    node_lon, node_lat = all_lon[position], all_lat[position]
     meta = dict(meta, crs_epsg=utm_epsg(float(np.median(node_lon)), float(np.median(node_lat))))
     return CompactGraph(
         adjacency=adjacency,
@@ -239,10 +285,11 @@ def build_graphs(path: Path, modes: tuple[str, ...] = parameters.MODES) -> dict[
         "rules_digest": parameters.graph_rules_digest(),
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    nodes = node_coordinates(G)
     graphs = {}
     for mode in modes:
         edges = mode_edges(G, mode)
-        graph = compact(G, edges, dict(base_meta, mode=mode))
+        graph = compact(edges, nodes, dict(base_meta, mode=mode))
         logger.info(
             "Built %s graph from %s: %d nodes and %d edges kept, out of %d nodes with usable edges",
             mode, path.name, graph.n_nodes, graph.n_edges, len(np.unique(np.concatenate([edges.tail, edges.head]))),

@@ -285,3 +285,40 @@ def one_to_many(
     distance_m = np.full(len(targets), np.inf)
     distance_m[reached] = path_lengths(graph, predecessors, targets[reached])
     return target_times, distance_m
+
+
+def nearest_source_surface(
+    graph: CompactGraph, sources: np.ndarray, limit_s: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compute, for every node, the travel time to its nearest source node.
+
+    One multi-source Dijkstra run: with facilities as sources on a symmetric
+    (walking) graph this is each node's time to the nearest facility. On a
+    directed graph it is the time *from* the nearest source; pass the
+    transposed graph for times *to* it.
+
+    Parameters
+    ----------
+    graph
+        Graph to search.
+    sources
+        Node indices of the sources (for example facility nodes).
+    limit_s
+        Search no further than this travel time, in seconds.
+
+    Returns
+    -------
+    travel_time_s, nearest
+        Per node: time in seconds (``inf`` beyond ``limit_s``) and the position
+        in ``sources`` of the nearest source (-1 where unreached).
+    """
+    sources = np.asarray(sources, dtype=np.int64)
+    times, _, nearest_node = dijkstra(
+        graph.adjacency, directed=True, indices=sources, limit=limit_s, min_only=True, return_predecessors=True
+    )
+    position = np.full(graph.n_nodes, -1, dtype=np.int64)
+    reached = nearest_node >= 0
+    # Several sources may share a node; any of them is a nearest one.
+    order = np.argsort(sources, kind="stable")
+    position[reached] = order[np.searchsorted(sources[order], nearest_node[reached])]
+    return times, position

@@ -116,3 +116,11 @@ def test_cusco_walk_keeps_steps_and_drive_drops_them():
 def test_mode_filters(tags, walk, drive):
     assert walk_allowed(tags) is walk
     assert drive_allowed(tags) is drive
+
+
+def test_pbf_gives_same_graph_as_xml():
+    # The staged Cusco XML holds the highway ways of this PBF, so both graphs must agree.
+    from_pbf = build_graphs(OSM_DIR / "cusco_centro_bbbike_2017.osm.pbf", ("drive",))["drive"]
+    from_xml = build_graphs(CUSCO, ("drive",))["drive"]
+    np.testing.assert_array_equal(from_pbf.node_osmid, from_xml.node_osmid)
+    assert (from_pbf.adjacency != from_xml.adjacency).nnz == 0

@@ -1,0 +1,473 @@
+"""Benchmark the travel-time engine against networkx, pandana, pgRouting and bare scipy.
+
+Usage::
+
+    .venv/bin/python benchmarks/routing.py              # staged graphs and the 1M-node synthetic graph
+    .venv/bin/python benchmarks/routing.py --side 300   # a smaller synthetic grid, for a quick run
+
+Needs the graph files of ``manage.py build_graphs`` and the facilities of
+``manage.py load_data`` in the database of ``DATABASE_URL`` (or the local
+cluster). pgRouting runs when the ``pgrouting`` extension is installed
+(Debian package postgresql-15-pgrouting); it works in its own database,
+``<name>_routing_bench``, which the script creates and leaves in place.
+
+Writes ``benchmarks/results/routing.json`` and the "Routing" section of
+``docs/benchmarks.md``.
+
+Two tasks are timed on each graph, with the same facility nodes for every
+method:
+
+* surface: every node's travel time to (from, on directed graphs) the nearest
+  facility;
+* household: one origin to all facilities, the median over several origins.
+
+Peak memory is the growth of the process's peak resident set while a method
+runs (``VmHWM`` from /proc, reset before each method through
+``/proc/self/clear_refs``), so it counts C and C++ allocations too.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_config.settings")
+
+from routing import parameters  # noqa: E402
+from routing.build import EdgeTable, compact  # noqa: E402
+from routing.estimate import haversine_m  # noqa: E402
+from routing.graph import CompactGraph, nearest_source_surface, one_to_many  # noqa: E402
+
+RESULTS_FILE = BASE_DIR / "benchmarks" / "results" / "routing.json"
+DOC_FILE = BASE_DIR / "docs" / "benchmarks.md"
+SECTION_TITLE = "## Routing: travel-time engine"
+HOUSEHOLD_ORIGINS = 25
+SYNTHETIC_FACILITIES = 30
+NX_PER_FACILITY_SAMPLE = 3
+
+
+def _read_status_kb(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    msg = f"{field} missing from /proc/self/status; this benchmark needs Linux."
+    raise RuntimeError(msg)
+
+
+def measure(function, repeat: int = 1) -> tuple[float, float, object]:
+    """Run ``function`` ``repeat`` times; return median seconds, peak extra MB and the last result."""
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    baseline_kb = _read_status_kb("VmRSS")
+    seconds = []
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        seconds.append(time.perf_counter() - start)
+    peak_mb = max(_read_status_kb("VmHWM") - baseline_kb, 0) / 1024
+    return statistics.median(seconds), peak_mb, result
+
+
+def to_networkx(graph: CompactGraph) -> nx.DiGraph:
+    """Copy a compact graph into a networkx DiGraph with ``travel_time`` weights."""
+    coo = graph.adjacency.tocoo()
+    G = nx.DiGraph()
+    G.add_nodes_from(range(graph.n_nodes))
+    G.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()), weight="travel_time")
+    return G
+
+
+def synthetic_graph(side: int, seed: int = 20261204) -> CompactGraph:
+    """Build a ``side x side`` street grid of about 100 m blocks around Huamanga.
+
+    Block lengths vary by up to 30 %, speeds are drawn from the street and
+    avenue limits, and 5 % of the streets are missing, so that paths are not
+    all straight. It is a stand-in for scale only, not a real network.
+    """
+    rng = np.random.default_rng(seed)
+    ids = np.arange(side * side, dtype=np.int64).reshape(side, side)
+    tail = np.concatenate([ids[:, :-1].ravel(), ids[:-1, :].ravel()])
+    head = np.concatenate([ids[:, 1:].ravel(), ids[1:, :].ravel()])
+    keep = rng.random(len(tail)) > 0.05
+    tail, head = tail[keep], head[keep]
+    length_m = 100.0 * (1.0 + 0.3 * rng.random(len(tail)))
+    speed_kph = rng.choice([30.0, 30.0, 30.0, 50.0], size=len(tail))
+    travel_time_s = length_m / (speed_kph / 3.6)
+    edges = EdgeTable(
+        tail=np.concatenate([tail, head]),
+        head=np.concatenate([head, tail]),
+        length_m=np.concatenate([length_m, length_m]),
+        travel_time_s=np.concatenate([travel_time_s, travel_time_s]),
+    )
+    rows, cols = np.divmod(np.arange(side * side), side)
+    lat = -13.16 + rows * 0.0009
+    lon = -74.22 + cols * 0.0009 / np.cos(np.radians(13.16))
+    return compact(edges, (ids.ravel(), lon, lat), {"mode": "synthetic", "source_file": f"grid {side}x{side}"})
+
+
+def staged_graphs() -> list[tuple[str, CompactGraph, np.ndarray]]:
+    """Load the staged graphs and the nodes of the registry facilities on them."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from geoservices.models import Facility
+    from routing.models import RoadRegion
+
+    graph_dir = Path(settings.GEOSALUD["GRAPH_DIR"])
+    graphs = []
+    for region in RoadRegion.objects.order_by("slug"):
+        locations = [
+            f.location for f in Facility.objects.filter(is_searchable=True, location__within=region.extent)
+        ]
+        for mode, file_name in sorted(region.graph_files.items()):
+            graph = CompactGraph.load(graph_dir / file_name)
+            graph.meta["path"] = str(graph_dir / file_name)
+            nodes, distance_m = graph.nearest_nodes([p.x for p in locations], [p.y for p in locations])
+            facility_nodes = np.unique(nodes[distance_m <= parameters.MAX_ACCESS_DISTANCE_M])
+            graphs.append((f"{region.slug} {mode}", graph, facility_nodes))
+    return graphs
+
+
+def engine_household(graph: CompactGraph, origin: int, facilities: np.ndarray):
+    """Query one origin as routing.services does, with the probe limit."""
+    straight_m = haversine_m(
+        graph.node_lon[origin], graph.node_lat[origin], graph.node_lon[facilities], graph.node_lat[facilities]
+    )
+    estimate_s = straight_m * parameters.CIRCUITY_FACTOR["walk"] / (parameters.WALK_SPEED_KPH / 3.6)
+    probe_s = 3.0 * float(estimate_s.max()) + parameters.PROBE_MARGIN_S
+    return one_to_many(graph, origin, facilities, parameters.NETWORK_LIMIT_S, probe_limit_s=probe_s)
+
+
+def bench_python_methods(graph: CompactGraph, facilities: np.ndarray, origins: np.ndarray, big: bool) -> dict:
+    """Time the engine, bare scipy and networkx on one graph."""
+    results = {}
+    if "path" in graph.meta:
+        # Loading includes the first nearest-node lookup, which builds the k-d tree.
+        seconds, peak, _ = measure(lambda: CompactGraph.load(graph.meta["path"]).nearest_nodes(-75.0, -10.0), 5)
+        results["load"] = {"seconds": seconds, "peak_mb": peak}
+
+    seconds, peak, (surface, _) = measure(lambda: nearest_source_surface(graph, facilities), repeat=1 if big else 5)
+    results["engine surface"] = {"seconds": seconds, "peak_mb": peak}
+    seconds, peak, floor = measure(
+        lambda: dijkstra(graph.adjacency, directed=True, indices=facilities, min_only=True), repeat=1 if big else 5
+    )
+    results["scipy surface"] = {"seconds": seconds, "peak_mb": peak}
+    if not np.allclose(surface, floor):
+        raise RuntimeError("The engine surface differs from the scipy floor; the benchmark is invalid.")
+
+    household = [measure(lambda o=o: engine_household(graph, int(o), facilities)) for o in origins]
+    results["engine household"] = {
+        "seconds": statistics.median(h[0] for h in household), "peak_mb": max(h[1] for h in household)
+    }
+    household = [measure(lambda o=o: dijkstra(graph.adjacency, indices=int(o))) for o in origins]
+    results["scipy household"] = {
+        "seconds": statistics.median(h[0] for h in household), "peak_mb": max(h[1] for h in household)
+    }
+
+    _, build_peak, G = measure(lambda: to_networkx(graph))
+    sources = facilities[:NX_PER_FACILITY_SAMPLE] if big else facilities
+
+    def per_facility():
+        best = {}
+        for source in sources.tolist():
+            for node, value in nx.single_source_dijkstra_path_length(G, source, weight="travel_time").items():
+                if value < best.get(node, np.inf):
+                    best[node] = value
+        return best
+
+    seconds, peak, _ = measure(per_facility)
+    entry = {"seconds": seconds * len(facilities) / len(sources), "peak_mb": peak}
+    if big:
+        entry["note"] = f"measured on {len(sources)} facilities and scaled to {len(facilities)}"
+    results["networkx per-facility surface"] = entry
+    seconds, peak, nx_surface = measure(
+        lambda: nx.multi_source_dijkstra_path_length(G, set(facilities.tolist()), weight="travel_time")
+    )
+    results["networkx multi-source surface"] = {"seconds": seconds, "peak_mb": peak}
+    sample = np.flatnonzero(np.isfinite(surface))[:: max(1, graph.n_nodes // 1000)]
+    if not np.allclose(surface[sample], [nx_surface[int(n)] for n in sample]):
+        raise RuntimeError("networkx and the engine disagree on the surface; the benchmark is invalid.")
+
+    household = [
+        measure(lambda o=o: nx.single_source_dijkstra_path_length(G, int(o), weight="travel_time"))
+        for o in origins[: 5 if big else len(origins)]
+    ]
+    results["networkx household"] = {
+        "seconds": statistics.median(h[0] for h in household), "peak_mb": max(h[1] for h in household)
+    }
+    results["networkx graph copy"] = {"seconds": None, "peak_mb": build_peak}
+    return results
+
+
+def bench_pandana(graph: CompactGraph, facilities: np.ndarray, origins: np.ndarray) -> dict:
+    """Time pandana (contraction hierarchies) on one graph; setup is timed apart."""
+    import pandas as pd
+    import pandana
+
+    coo = graph.adjacency.tocoo()
+    nodes = pd.DataFrame({"x": graph.node_lon, "y": graph.node_lat})
+    edges = pd.DataFrame({"from": coo.row, "to": coo.col, "travel_time": coo.data})
+    seconds, peak, network = measure(
+        lambda: pandana.Network(nodes["x"], nodes["y"], edges["from"], edges["to"], edges[["travel_time"]], twoway=False)
+    )
+    results = {"pandana setup": {"seconds": seconds, "peak_mb": peak}}
+    max_s = parameters.NETWORK_LIMIT_S
+
+    def surface():
+        network.set_pois("facility", max_s, 1, graph.node_lon[facilities], graph.node_lat[facilities])
+        return network.nearest_pois(max_s, "facility", num_pois=1)
+
+    seconds, peak, _ = measure(surface)
+    results["pandana surface"] = {"seconds": seconds, "peak_mb": peak}
+    household = [
+        measure(lambda o=o: network.shortest_path_lengths([int(o)] * len(facilities), facilities.tolist()))
+        for o in origins
+    ]
+    results["pandana household"] = {
+        "seconds": statistics.median(h[0] for h in household), "peak_mb": max(h[1] for h in household)
+    }
+    return results
+
+
+def bench_pgrouting(graph: CompactGraph, facilities: np.ndarray, origins: np.ndarray) -> dict:
+    """Time pgRouting on one graph, in a scratch table of the benchmark database."""
+    import io
+
+    import psycopg2
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    params = {
+        "host": database["HOST"], "port": database["PORT"], "user": database["USER"],
+        "password": database["PASSWORD"],
+    }
+    bench_db = f"{database['NAME']}_routing_bench"
+    admin = psycopg2.connect(dbname=database["NAME"], **params)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [bench_db])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{bench_db}"')
+    admin.close()
+
+    connection = psycopg2.connect(dbname=bench_db, **params)
+    connection.autocommit = True
+    cursor = connection.cursor()
+    cursor.execute("CREATE EXTENSION IF NOT EXISTS pgrouting CASCADE")
+    cursor.execute("DROP TABLE IF EXISTS bench_edges")
+    cursor.execute("CREATE TABLE bench_edges (id bigint, source bigint, target bigint, cost float8)")
+    coo = graph.adjacency.tocoo()
+    buffer = io.StringIO()
+    np.savetxt(buffer, np.column_stack([np.arange(coo.nnz), coo.row, coo.col, coo.data]), fmt=["%d", "%d", "%d", "%.9f"], delimiter="\t")
+    buffer.seek(0)
+    cursor.copy_from(buffer, "bench_edges", columns=("id", "source", "target", "cost"))
+    cursor.execute("ANALYZE bench_edges")
+
+    edges_sql = "SELECT id, source, target, cost FROM bench_edges"
+    starts = "{" + ",".join(str(int(f)) for f in facilities) + "}"
+
+    def surface():
+        cursor.execute(
+            "SELECT count(*) FROM pgr_drivingDistance(%s, %s::bigint[], %s, directed => true, equicost => true)",
+            [edges_sql, starts, parameters.NETWORK_LIMIT_S],
+        )
+        return cursor.fetchone()[0]
+
+    seconds, peak, _ = measure(surface)
+    results = {"pgrouting surface": {"seconds": seconds, "peak_mb": None, "note": "includes reading the edges"}}
+
+    def household(origin):
+        cursor.execute(
+            "SELECT count(*) FROM pgr_dijkstraCost(%s, %s::bigint, %s::bigint[], directed => true)",
+            [edges_sql, int(origin), starts],
+        )
+        return cursor.fetchone()[0]
+
+    timings = [measure(lambda o=o: household(o))[0] for o in origins[:5]]
+    results["pgrouting household"] = {"seconds": statistics.median(timings), "peak_mb": None}
+    cursor.execute("DROP TABLE bench_edges")
+    connection.close()
+    return results
+
+
+def pgrouting_available() -> bool:
+    """Tell whether the pgrouting extension can be created on the database server."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pgrouting'")
+        return cursor.fetchone() is not None
+
+
+def run(side: int) -> dict:
+    """Run every method on every graph and return the JSON record."""
+    rng = np.random.default_rng(7)
+    cases = staged_graphs()
+    synthetic = synthetic_graph(side)
+    synthetic_facilities = np.unique(rng.choice(synthetic.n_nodes, size=SYNTHETIC_FACILITIES, replace=False))
+    cases.append((f"synthetic grid {synthetic.n_nodes:,} nodes", synthetic, synthetic_facilities))
+    with_pgrouting = pgrouting_available()
+
+    records = []
+    for name, graph, facilities in cases:
+        big = graph.n_nodes > 200_000
+        origins = rng.choice(graph.n_nodes, size=HOUSEHOLD_ORIGINS, replace=False)
+        print(f"{name}: {graph.n_nodes} nodes, {graph.n_edges} edges, {len(facilities)} facilities", flush=True)
+        methods = bench_python_methods(graph, facilities, origins, big)
+        methods.update(bench_pandana(graph, facilities, origins))
+        if with_pgrouting:
+            methods.update(bench_pgrouting(graph, facilities, origins))
+        records.append(
+            {"name": name, "nodes": graph.n_nodes, "edges": graph.n_edges, "facilities": len(facilities), "methods": methods}
+        )
+    return {
+        "date": date.today().isoformat(),
+        "machine": machine_description(),
+        "pgrouting": with_pgrouting,
+        "graphs": records,
+    }
+
+
+def machine_description() -> str:
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_gb = _read_meminfo_kb("MemTotal") / 1024 / 1024
+    return f"{os.cpu_count()} cores ({cpu}), {memory_gb:.0f} GB RAM, Python {platform.python_version()}, {platform.system()}"
+
+
+def _read_meminfo_kb(field: str) -> int:
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _ratio(method: dict | None, engine: dict) -> str:
+    if not method or method.get("seconds") is None:
+        return "n/a"
+    return f"{method['seconds'] / engine['seconds']:.1f}x"
+
+
+def _cell(method: dict | None) -> str:
+    if not method or method.get("seconds") is None:
+        return "n/a"
+    peak = method.get("peak_mb")
+    memory = "" if peak is None else f", {peak:.0f} MB"
+    return f"{method['seconds'] * 1000:.1f} ms{memory}"
+
+
+def markdown(record: dict) -> str:
+    """Render the Routing section of docs/benchmarks.md."""
+    lines = [
+        SECTION_TITLE,
+        "",
+        f"Measured by `benchmarks/routing.py` on {record['date']}: {record['machine']}. Raw numbers: "
+        "`benchmarks/results/routing.json`. Each cell is wall time and the growth of peak resident memory "
+        "while the method ran; the ratio is to this engine. The surface is every node's time from the "
+        "nearest facility; the household query is one origin to all facilities (median over origins).",
+        "",
+        "| graph | nodes | facilities | engine surface | scipy floor | networkx per facility | networkx multi-source | pandana | pgRouting |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for graph in record["graphs"]:
+        m = graph["methods"]
+        engine = m["engine surface"]
+        cells = [
+            _cell(engine),
+            f"{_cell(m['scipy surface'])} ({_ratio(m['scipy surface'], engine)})",
+            f"{_cell(m['networkx per-facility surface'])} ({_ratio(m['networkx per-facility surface'], engine)})",
+            f"{_cell(m['networkx multi-source surface'])} ({_ratio(m['networkx multi-source surface'], engine)})",
+            f"{_cell(m.get('pandana surface'))} ({_ratio(m.get('pandana surface'), engine)})",
+            f"{_cell(m.get('pgrouting surface'))} ({_ratio(m.get('pgrouting surface'), engine)})",
+        ]
+        lines.append(f"| {graph['name']} | {graph['nodes']:,} | {graph['facilities']} | " + " | ".join(cells) + " |")
+
+    lines += [
+        "",
+        "| graph | graph load | engine household | scipy household (times only) | networkx household | pandana household | pgRouting household |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for graph in record["graphs"]:
+        m = graph["methods"]
+        engine = m["engine household"]
+        cells = [
+            _cell(m.get("load")),
+            _cell(engine),
+            f"{_cell(m['scipy household'])} ({_ratio(m['scipy household'], engine)})",
+            f"{_cell(m['networkx household'])} ({_ratio(m['networkx household'], engine)})",
+            f"{_cell(m.get('pandana household'))} ({_ratio(m.get('pandana household'), engine)})",
+            f"{_cell(m.get('pgrouting household'))} ({_ratio(m.get('pgrouting household'), engine)})",
+        ]
+        lines.append(f"| {graph['name']} | " + " | ".join(cells) + " |")
+
+    lines += ["", _targets(record), ""]
+    return "\n".join(lines)
+
+
+def _targets(record: dict) -> str:
+    """State each target of the engine and whether this run met it."""
+    floor_ok = all(
+        g["methods"]["engine surface"]["seconds"] <= 1.5 * g["methods"]["scipy surface"]["seconds"] for g in record["graphs"]
+    )
+    nx_ok = all(
+        g["methods"]["networkx per-facility surface"]["seconds"] >= 100 * g["methods"]["engine surface"]["seconds"]
+        for g in record["graphs"]
+    )
+    staged = [g for g in record["graphs"] if not g["name"].startswith("synthetic")]
+    household_ok = all(g["methods"]["engine household"]["seconds"] < 0.005 for g in staged)
+    load_ok = all(g["methods"]["load"]["seconds"] < 1.0 for g in staged if "load" in g["methods"])
+    verdict = {True: "met", False: "NOT met"}
+    return (
+        f"Targets: surface within 1.5x of the scipy floor: {verdict[floor_ok]}; at least 100x faster than one "
+        f"networkx Dijkstra per facility: {verdict[nx_ok]}; household query under 5 ms median on the staged "
+        f"graphs: {verdict[household_ok]}; graph load under 1 s: {verdict[load_ok]}."
+        + ("" if record["pgrouting"] else " pgRouting was not installed, so its columns are empty.")
+    )
+
+
+def write_section(text: str) -> None:
+    """Replace the Routing section of docs/benchmarks.md, leaving the other sections as they are."""
+    current = DOC_FILE.read_text() if DOC_FILE.exists() else "# Benchmarks\n"
+    start = current.find(SECTION_TITLE)
+    if start < 0:
+        updated = current.rstrip("\n") + "\n\n" + text
+    else:
+        end = current.find("\n## ", start + len(SECTION_TITLE))
+        updated = current[:start] + text + ("" if end < 0 else current[end + 1 :])
+    DOC_FILE.write_text(updated.rstrip("\n") + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--side", type=int, default=1000, help="Side of the synthetic grid, in nodes (default 1000, about 1M nodes).")
+    args = parser.parse_args()
+    record = run(args.side)
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_FILE.write_text(json.dumps(record, indent=2) + "\n")
+    write_section(markdown(record))
+    print(markdown(record))
+
+
+if __name__ == "__main__":
+    main()
