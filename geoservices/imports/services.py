@@ -11,9 +11,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from .archive import copy_upload, unpack_zip, upload_limits, workspace
 from .boundaries import apply_boundaries, get_level, map_fields, plan_boundaries, preview_geojson
-from .errors import ImportRejected
+from .errors import ImportRejected, reject
+from .facilities import apply_facilities, detect_layout, plan_facilities, read_table
 from .layers import find_layer_file, read_layer
 from .plan import ImportPlan
 from .versions import record_rejection
@@ -103,4 +106,51 @@ def import_boundaries(source, name: str, options: BoundaryOptions, *, commit: bo
     if with_preview:
         plan.details["preview"] = preview_geojson(plan)
     record = apply_boundaries(plan, level, user) if commit else None
+    return ImportResult(plan=plan, record=record)
+
+
+def _table_file(files: list[Path], name: str) -> Path:
+    tables = [path for path in files if path.suffix.lower() in (".csv", ".txt", ".xlsx")]
+    if len(tables) != 1:
+        found = ", ".join(path.name for path in files)
+        raise reject(_(
+            "The upload %(file)s must contain exactly one CSV or .xlsx table (found: %(found)s). "
+            "Upload the registry table alone or in a zip of its own."
+        ) % {"file": name, "found": found})
+    return tables[0]
+
+
+def import_facilities(source, name: str, *, strict: bool = False, commit: bool = False, user=None) -> ImportResult:
+    """Plan a facility registry upload and apply it when ``commit`` is true.
+
+    Parameters
+    ----------
+    source
+        Binary file object of the upload (.csv, .xlsx, or a zip with one of them).
+    name
+        File name the admin uploaded, used in messages.
+    strict
+        Fail every row with a problem (so the whole file is rejected) instead
+        of importing it with quality flags.
+    commit
+        Apply the plan in one transaction; otherwise nothing is written.
+
+    Raises
+    ------
+    ImportRejected
+        When the file cannot be read, or the plan has failures and ``commit``
+        is true. Nothing is changed.
+    """
+    sha256 = ""
+    try:
+        with workspace() as folder:
+            files, sha256 = unpacked_files(source, name, folder)
+            rows = read_table(_table_file(files, name))
+        layout = detect_layout(rows, name)
+        plan = plan_facilities(rows, layout, name, sha256, strict=strict)
+    except ImportRejected as exc:
+        if commit:
+            record_rejection("facilities", exc.messages, user, target="facility", file_name=name, sha256=sha256)
+        raise
+    record = apply_facilities(plan, user) if commit else None
     return ImportResult(plan=plan, record=record)

@@ -13,6 +13,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from geoservices.loaders.facilities import refresh_spatial_flags
+from geoservices.loaders.services import infer_facility_services
 from geoservices.models import Department, District, Facility, ImportRecord, Province
 
 from .errors import ImportRejected, reject
@@ -127,3 +128,4 @@ def _after_restore(target: str, updated: dict) -> None:
     elif target == "facility":
         ids = list(Facility.objects.filter(renaes_code__in=list(updated)).values_list("id", flat=True))
         refresh_spatial_flags(ids)
+        infer_facility_services()

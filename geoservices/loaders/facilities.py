@@ -18,6 +18,7 @@ from pathlib import Path
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 
+from geoservices.imports.hours import parse_hours
 from geoservices.models import Facility
 from geoservices.text import clean_registry_value
 from geoservices.vocabulary import CATEGORIES, INSTITUTION_BY_SOURCE_NAME
@@ -266,6 +267,7 @@ def refresh_spatial_flags(facility_ids: list[int] | None = None) -> int:
 def _apply_flags(source_flags: dict[str, list[str]], report: LoadReport) -> None:
     facilities = list(Facility.objects.only(
         "id", "renaes_code", "name", "category", "location", "is_operating", "declared_ubigeo", "spatial_ubigeo",
+        "hours",
     ))
     for facility in facilities:
         flags = list(source_flags.get(facility.renaes_code, []))
@@ -276,6 +278,8 @@ def _apply_flags(source_flags: dict[str, list[str]], report: LoadReport) -> None
             flags.append("no_category")
         if not facility.is_operating:
             flags.append("not_operating")
+        if facility.hours and parse_hours(facility.hours) is None:
+            flags.append("hours_unparseable")
         facility.quality_flags = sorted(set(flags))
         facility.is_searchable = not BLOCKING_FLAGS.intersection(facility.quality_flags)
     Facility.objects.bulk_update(facilities, ["quality_flags", "is_searchable"], batch_size=2000)
