@@ -1,0 +1,112 @@
+"""Django side of the ranker: load the promoted model once and order search candidates.
+
+The search calls :func:`rank` with the facilities that passed its hard
+filters. The ranker only reorders them: it never adds or drops one.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from .ranker_registry import Ranker, RegistryError, explain, load_ranker, nearest_first_scores
+
+logger = logging.getLogger(__name__)
+
+#: Folder of the model registry (override with GEOSALUD_RANKER_DIR).
+REGISTRY_DIR = Path(os.environ.get("GEOSALUD_RANKER_DIR", Path(settings.DATA_DIR) / "models" / "ranker"))
+#: Results that get a "why it is here" explanation, from the top.
+EXPLAINED_RESULTS = 10
+
+#: Texts for the feature groups that raise a result's score most.
+WHY_TEXTS = {
+    "travel_time": _("Shorter travel time than most results."),
+    "category": _("Its category suits the care you need."),
+    "size": _("A larger facility, by its number of beds."),
+    "open_24h": _("Open 24 hours according to the registry."),
+    "data_quality": _("Its registry data has no known problems."),
+    "needs_met": _("Offers the care you asked for."),
+    "insurance": _("Its terms for your insurance are favourable."),
+    "institution": _("Families with your insurance often choose this institution."),
+}
+
+_lock = threading.Lock()
+_cache: dict[str, Ranker | None] = {}
+
+
+def reset_ranker_cache() -> None:
+    """Forget the loaded ranker, so the next search loads the promoted one again."""
+    with _lock:
+        _cache.clear()
+
+
+def get_ranker() -> Ranker | None:
+    """Return the promoted ranker, or None when none loads (searches then rank nearest first)."""
+    with _lock:
+        if "ranker" not in _cache:
+            try:
+                _cache["ranker"] = load_ranker(REGISTRY_DIR)
+                logger.info("Loaded ranker %s from %s", _cache["ranker"].version, REGISTRY_DIR)
+            except RegistryError as exc:
+                logger.warning("No ranker loaded, ranking nearest first: %s", exc)
+                _cache["ranker"] = None
+        return _cache["ranker"]
+
+
+def rank(candidates: list[dict], context: dict) -> list[dict]:
+    """Order candidates that passed the hard filters, best first.
+
+    Parameters
+    ----------
+    candidates
+        Dicts with the keys of :mod:`matcher.ranking_features` (travel_time_min,
+        travel_time_source, category, institution, insurance_terms, is_24h,
+        beds, quality_flags, needs_met, needs_requested); other keys are kept.
+    context
+        ``mode`` ("walk"/"drive"), ``urgent`` (bool) and ``insurance``.
+
+    Returns
+    -------
+    list of dict
+        Shallow copies of the same candidates, reordered, each with
+        ``rank_score``, ``ranking_method`` ("pytorch", "baseline" or
+        "nearest_first"), ``model_version``, ``why_codes`` and ``why``
+        (translated texts). Unreachable candidates stay last.
+    """
+    if not candidates:
+        return []
+    ranker = get_ranker()
+    method, scores = _scores(ranker, candidates, context)
+    order = sorted(range(len(candidates)),
+                   key=lambda index: (candidates[index].get("travel_time_min") is None, -scores[index]))
+
+    why_codes: dict[int, list[str]] = {}
+    if method == "pytorch":
+        matrix = ranker.transform(candidates, context)
+        why_codes = explain(ranker, matrix, order[:EXPLAINED_RESULTS])
+
+    version = ranker.version if ranker is not None and method != "nearest_first" else "nearest_first"
+    ranked = []
+    for index in order:
+        codes = why_codes.get(index, [])
+        ranked.append({**candidates[index], "rank_score": float(scores[index]), "ranking_method": method,
+                       "model_version": version, "why_codes": codes,
+                       "why": [str(WHY_TEXTS[code]) for code in codes]})
+    return ranked
+
+
+def _scores(ranker: Ranker | None, candidates: list[dict], context: dict) -> tuple[str, np.ndarray]:
+    """Score with the PyTorch model, else the baseline, else nearest first."""
+    for method in ("pytorch", "baseline"):
+        if ranker is None or getattr(ranker, "scorer" if method == "pytorch" else "baseline") is None:
+            continue
+        try:
+            return method, ranker.score(candidates, context, method)
+        except (ValueError, KeyError, RuntimeError) as exc:
+            logger.error("Ranker %s failed with %s, falling back: %s", ranker.version, method, exc)
+    return "nearest_first", nearest_first_scores(candidates)

@@ -1,0 +1,110 @@
+"""SIMULATED training sessions built on real facilities and real populated places.
+
+The places, facilities, categories, institutions, insurance terms and
+services are the real data in PostGIS. The search context (need, insurance,
+mode) is drawn at random and the family's choice comes from
+:mod:`matcher.simulator`, so every session is labelled ``"simulated"``.
+Travel times use the straight-line estimate of :mod:`routing.estimate`
+(marked ``"estimate"``), because the road graphs cover only three areas.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+import numpy as np
+from django.contrib.gis.db.models.functions import GeometryDistance
+
+from geoservices.models import Facility, FacilityService, InsuranceAcceptance, Need, PopulatedPlace
+from routing.estimate import estimate_route, haversine_m
+
+from .simulator import simulate_choice
+
+logger = logging.getLogger(__name__)
+
+#: Nearest facilities considered per simulated search, before the hard filters.
+POOL_SIZE = 40
+#: Most candidates kept per simulated search after the hard filters.
+MAX_CANDIDATES = 20
+#: Insurance shares drawn for simulated households (assumed, not measured).
+INSURANCE_SHARES = {"sis": 0.5, "none": 0.3, "essalud": 0.15, "other": 0.05}
+#: Insurance terms that pass the hard filter, as in the family search.
+ACCEPTED_TERMS = ("covered", "affiliation")
+
+
+def build_sessions(n_sessions: int, seed: int) -> list[dict]:
+    """Return ``n_sessions`` SIMULATED sessions with candidates, context and labels.
+
+    The same seed and the same database give the same sessions. Sessions
+    whose hard filters leave fewer than two candidates are skipped, so fewer
+    sessions may come back.
+    """
+    rng = np.random.default_rng(seed)
+    places = list(PopulatedPlace.objects.order_by("code").values_list("location", flat=True))
+    needs = list(Need.objects.order_by("code").prefetch_related("services"))
+    acceptance = _acceptance_table()
+
+    sessions = []
+    for place_index in rng.choice(len(places), size=n_sessions, replace=False):
+        need = needs[rng.integers(len(needs))]
+        context = {
+            "mode": "walk" if rng.random() < 0.5 else "drive",
+            "urgent": need.is_urgent,
+            "insurance": str(rng.choice(list(INSURANCE_SHARES), p=list(INSURANCE_SHARES.values()))),
+            "needs": [need.code],
+            "data": "simulated",
+        }
+        candidates = _candidates(places[place_index], need, context, acceptance)
+        if len(candidates) < 2:
+            continue
+        labels = simulate_choice(candidates, context, rng)
+        sessions.append({"candidates": candidates, "context": context, "labels": labels.tolist()})
+    logger.info("Built %s simulated sessions from %s draws", len(sessions), n_sessions)
+    return sessions
+
+
+def _acceptance_table() -> dict[str, dict[str, str]]:
+    table: dict[str, dict[str, str]] = defaultdict(dict)
+    for institution, insurance, terms in InsuranceAcceptance.objects.values_list("institution", "insurance", "terms"):
+        table[insurance][institution] = terms
+    return table
+
+
+def _candidates(origin, need: Need, context: dict, acceptance: dict) -> list[dict]:
+    """Nearby real facilities that pass the search's hard filters for this need and insurance."""
+    accepted = list(ACCEPTED_TERMS) + (["emergency_only"] if need.is_urgent else [])
+    terms_by_institution = {institution: terms for institution, terms in acceptance[context["insurance"]].items()
+                            if terms in accepted}
+    facilities = list(
+        Facility.objects.filter(is_searchable=True, institution__in=terms_by_institution)
+        .annotate(distance=GeometryDistance("location", origin))
+        .order_by("distance")[:POOL_SIZE]
+    )
+    service_codes = [service.code for service in need.services.all()]
+    offering = set(
+        FacilityService.objects.filter(facility__in=facilities, service__code__in=service_codes, offered=True)
+        .values_list("facility_id", flat=True)
+    )
+    facilities = [facility for facility in facilities if facility.pk in offering][:MAX_CANDIDATES]
+    if not facilities:
+        return []
+
+    straight_m = haversine_m(origin.x, origin.y, [f.location.x for f in facilities], [f.location.y for f in facilities])
+    distance_m, travel_time_s = estimate_route(straight_m, context["mode"])
+    return [
+        {
+            "renaes_code": facility.renaes_code,
+            "travel_time_min": float(seconds) / 60.0,
+            "travel_time_source": "estimate",
+            "distance_km": float(metres) / 1000.0,
+            "category": facility.category,
+            "institution": facility.institution,
+            "insurance_terms": terms_by_institution[facility.institution],
+            "is_24h": "24" in facility.hours,
+            "beds": facility.beds,
+            "quality_flags": list(facility.quality_flags),
+            "needs_met": 1,
+            "needs_requested": 1,
+        }
+        for facility, metres, seconds in zip(facilities, distance_m, travel_time_s)
+    ]

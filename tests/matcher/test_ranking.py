@@ -1,0 +1,116 @@
+"""matcher.ranking.rank: reorders only what it is given, falls back, explains the top results."""
+import numpy as np
+import pytest
+
+from matcher import ranking
+from matcher.ltr import TrainingConfig
+from matcher.ranker_registry import fit_ranker, load_ranker, promote, save_ranker, should_promote
+from tests.matcher.test_ltr import make_candidate, make_sessions
+
+CONTEXT = {"mode": "walk", "urgent": False, "insurance": "sis"}
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    monkeypatch.setattr(ranking, "REGISTRY_DIR", tmp_path)
+    ranking.reset_ranker_cache()
+    yield tmp_path
+    ranking.reset_ranker_cache()
+
+
+@pytest.fixture(scope="module")
+def small_ranker():
+    ranker, _ = fit_ranker(make_sessions(30, seed=2), TrainingConfig(seed=4, epochs=3, batch_lists=8))
+    return ranker
+
+
+def saved(ranker, registry):
+    version = save_ranker(ranker, registry, metrics={}, data_summary={"data": "simulated"},
+                          config=TrainingConfig())
+    promote(registry, version)
+    ranking.reset_ranker_cache()
+    return version
+
+
+def candidates(count=12, seed=9):
+    rng = np.random.default_rng(seed)
+    return [make_candidate(rng, index) for index in range(count)]
+
+
+def test_without_model_ranks_nearest_first(registry):
+    given = candidates()
+
+    ranked = ranking.rank(given, CONTEXT)
+
+    minutes = [item["travel_time_min"] for item in ranked]
+    assert minutes == sorted(minutes)
+    assert {item["ranking_method"] for item in ranked} == {"nearest_first"}
+    assert {item["model_version"] for item in ranked} == {"nearest_first"}
+
+
+def test_model_returns_only_given_candidates(registry, small_ranker):
+    version = saved(small_ranker, registry)
+    given = candidates(count=200)
+
+    ranked = ranking.rank(given, CONTEXT)
+
+    assert sorted(item["renaes_code"] for item in ranked) == sorted(item["renaes_code"] for item in given)
+    assert len(ranked) == 200
+    assert {item["model_version"] for item in ranked} == {version}
+    assert {item["ranking_method"] for item in ranked} == {"pytorch"}
+
+
+def test_unreachable_stay_last(registry, small_ranker):
+    saved(small_ranker, registry)
+    given = candidates()
+    given[0]["travel_time_min"] = None
+
+    ranked = ranking.rank(given, CONTEXT)
+
+    assert ranked[-1]["renaes_code"] == given[0]["renaes_code"]
+
+
+def test_top_results_have_explanations(registry, small_ranker):
+    saved(small_ranker, registry)
+
+    ranked = ranking.rank(candidates(), CONTEXT)
+
+    explained = [item for item in ranked[:ranking.EXPLAINED_RESULTS] if item["why"]]
+    assert explained
+    assert all(len(item["why"]) == len(item["why_codes"]) for item in ranked)
+    assert all(code in ranking.WHY_TEXTS for item in ranked for code in item["why_codes"])
+
+
+def test_broken_scorer_falls_back_to_baseline(registry, small_ranker):
+    version = saved(small_ranker, registry)
+    (registry / version / "scorer.pt").write_bytes(b"not a model")
+
+    ranked = ranking.rank(candidates(), CONTEXT)
+
+    assert {item["ranking_method"] for item in ranked} == {"baseline"}
+
+
+def test_saved_ranker_scores_like_original(registry, small_ranker):
+    version = saved(small_ranker, registry)
+    given = candidates()
+
+    loaded = load_ranker(registry, version)
+
+    assert np.allclose(loaded.score(given, CONTEXT), small_ranker.score(given, CONTEXT))
+    assert np.allclose(loaded.score(given, CONTEXT, "baseline"), small_ranker.score(given, CONTEXT, "baseline"))
+
+
+# Each case: new metrics, current metrics, expected promotion.
+PROMOTION_CASES = [
+    ({"ndcg_at_5": 0.8, "mrr": 0.8}, {"ndcg_at_5": 0.7, "mrr": 0.7}, True),
+    ({"ndcg_at_5": 0.8, "mrr": 0.6}, {"ndcg_at_5": 0.7, "mrr": 0.7}, False),  # MRR got worse
+    ({"ndcg_at_5": 0.7, "mrr": 0.7}, {"ndcg_at_5": 0.7, "mrr": 0.7}, False),  # a tie is no improvement
+    ({"ndcg_at_5": 0.9, "mrr": 0.9}, None, True),  # first model: beats nearest-first
+]
+
+
+@pytest.mark.parametrize(("new", "current", "expected"), PROMOTION_CASES)
+def test_promotion_needs_both_metrics(new, current, expected):
+    metrics = {"pytorch": new, "nearest_first": {"ndcg_at_5": 0.75, "mrr": 0.75}}
+
+    assert should_promote(metrics, current) is expected
