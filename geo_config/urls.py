@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("ops.urls")),
     path("api/v1/", include("matcher.api_urls")),
     path("api/v1/", include("geoservices.api_urls")),
+    path("api/v1/", include("planning.api_urls")),
+    path("planning/", include("planning.urls")),
     path("", include("frontend.urls")),
 ]
 handler500 = "ops.views.server_error"
