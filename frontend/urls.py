@@ -8,6 +8,8 @@ app_name = "frontend"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("referral/", views.ReferralView.as_view(), name="referral"),
+    path("referral/pdf/", views.referral_pdf, name="referral-pdf"),
     # Only this app's strings (from LOCALE_PATHS), to keep the page light.
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["frontend"]), name="javascript-catalog"),
 ]

@@ -1,11 +1,25 @@
-"""Pages for families: the search page that calls the JSON API."""
+"""Pages for families: the search page that calls the JSON API, and the referral slip."""
+from urllib.parse import quote, urlencode
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.decorators import method_decorator
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.generic import TemplateView
 
 from geoservices.models import Need
 from geoservices.vocabulary import INSURANCE_CHOICES, MODE_CHOICES, SEX_CHOICES, SISFOH_CHOICES
+
+from .exceptions import SharedSearchError
+from .pdf import render_referral_pdf
+from .referral import build_referral
+from .sharing import SEARCH_PARAM, decode_search
+
+#: WhatsApp's documented share link; the text follows URL-encoded.
+WHATSAPP_SHARE = "https://wa.me/?text="
 
 
 def need_choices(language: str) -> list[tuple[str, str]]:
@@ -41,3 +55,56 @@ class HomeView(TemplateView):
             mode_choices=MODE_CHOICES,
         )
         return context
+
+
+def _shared_request(request) -> tuple[dict, str]:
+    """Read the shared search and the chosen facility from the query string."""
+    body = decode_search(request.GET.get(SEARCH_PARAM, ""))
+    return body, request.GET.get("facility", "").strip()[:8]
+
+
+def share_links(request, param: str, facility_name: str) -> dict:
+    """Return the absolute link that reopens a search and its WhatsApp share link."""
+    share_url = request.build_absolute_uri(reverse("frontend:home") + "?" + urlencode({SEARCH_PARAM: param}))
+    message = _("Health facility found with GeoSalud: %(name)s. Open the search:") % {"name": facility_name}
+    return {"share_url": share_url, "whatsapp_url": WHATSAPP_SHARE + quote(f"{message} {share_url}")}
+
+
+class ReferralView(TemplateView):
+    """Printable referral slip for one facility of a shared search."""
+
+    template_name = "frontend/referral.html"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            body, renaes_code = _shared_request(request)
+            slip = build_referral(body, renaes_code)
+        except SharedSearchError as exc:
+            return render(request, "frontend/referral_error.html", {"message": str(exc)}, status=400)
+        param = request.GET[SEARCH_PARAM]
+        context = self.get_context_data(
+            slip=slip,
+            pdf_url=reverse("frontend:referral-pdf") + "?" + urlencode(
+                {SEARCH_PARAM: param, "facility": slip["facility"]["renaes_code"]}),
+            **share_links(request, param, slip["facility"]["name"]),
+        )
+        return self.render_to_response(context)
+
+
+def referral_pdf(request):
+    """The referral slip as a one-page Spanish PDF, whatever the page language.
+
+    Staff at the facility read Spanish, so the slip is always in Spanish.
+    """
+    with translation.override("es"):
+        try:
+            body, renaes_code = _shared_request(request)
+            slip = build_referral(body, renaes_code)
+        except SharedSearchError as exc:
+            return render(request, "frontend/referral_error.html", {"message": str(exc)}, status=400)
+        links = share_links(request, request.GET[SEARCH_PARAM], slip["facility"]["name"])
+        pdf = render_referral_pdf(slip, links["share_url"])
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"referencia-{slip['facility']['renaes_code']}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

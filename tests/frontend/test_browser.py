@@ -183,3 +183,62 @@ def test_search_without_place_asks_for_one(browser, app_url):
     error = wait(browser).until(EC.visibility_of_element_located((By.ID, "error-location")))
 
     assert "Primero elija un lugar" in error.text
+
+
+def search_pregnant_woman_at_sjl(browser, app_url):
+    open_home(browser, app_url)
+    tap_map_at(browser, SJL_LAT, SJL_LON)
+    fill_member(browser, 0, 27, "F", pregnant=True)
+    check_need(browser, "prenatal_care")
+    submit_search(browser)
+    return wait_for_results(browser)
+
+
+def facility_names(browser):
+    return [element.text for element in browser.find_elements(By.CSS_SELECTOR, "#facility-list .facility-name")]
+
+
+def test_shared_link_reopens_results(browser, app_url, screenshot):
+    search_pregnant_woman_at_sjl(browser, app_url)
+    names = facility_names(browser)
+    share_url = browser.find_element(By.ID, "share-url").get_attribute("value")
+    whatsapp = browser.find_element(By.ID, "share-whatsapp").get_attribute("href")
+
+    browser.get("about:blank")
+    browser.get(share_url)
+    wait_for_results(browser)
+    wait(browser).until(lambda driver: facility_names(driver))
+    screenshot("07-enlace-compartido")
+
+    assert share_url.startswith(app_url + "/?s=")
+    assert whatsapp.startswith("https://wa.me/?text=")
+    assert facility_names(browser) == names
+    assert browser.find_element(By.CSS_SELECTOR, "#members .member input[name=age]").get_attribute("value") == "27"
+    assert browser.find_element(By.CSS_SELECTOR, "input[name=needs][value=prenatal_care]").is_selected()
+
+
+def test_feedback_stored_without_personal_data(browser, app_url):
+    from matcher.models import Feedback
+
+    search_pregnant_woman_at_sjl(browser, app_url)
+    first = browser.find_element(By.CSS_SELECTOR, "#facility-list > li.facility")
+    renaes_code = first.get_attribute("id").removeprefix("facility-")
+    before = Feedback.objects.filter(renaes_code=renaes_code, action="attended").count()
+    button = first.find_element(By.CSS_SELECTOR, ".feedback button")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+    wait(browser).until(lambda driver: first.find_element(By.CSS_SELECTOR, ".feedback-thanks").text)
+
+    assert first.find_element(By.CSS_SELECTOR, ".feedback-thanks").text.startswith("Gracias")
+    assert Feedback.objects.filter(renaes_code=renaes_code, action="attended").count() == before + 1
+
+
+def test_referral_link_opens_slip(browser, app_url, screenshot):
+    search_pregnant_woman_at_sjl(browser, app_url)
+    first_name = facility_names(browser)[0]
+    link = browser.find_element(By.CSS_SELECTOR, "#facility-list > li.facility .referral-link")
+    browser.get(link.get_attribute("href"))
+    wait(browser).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), first_name))
+    screenshot("08-hoja-de-referencia", full_page=True)
+
+    assert browser.find_element(By.CSS_SELECTOR, ".slip-kicker").text.lower() == "hoja de referencia"

@@ -11,6 +11,10 @@
 
   var API_MATCH = "/api/v1/match/";
   var API_PLACES = "/api/v1/places/";
+  var API_FEEDBACK = "/api/v1/feedback/";
+  var REFERRAL_URL = "/referral/";
+  var WHATSAPP_SHARE = "https://wa.me/?text=";
+  var SEARCH_PARAM = "s";
   var PLACE_QUERY_MIN_CHARS = 2;
   var PLACE_QUERY_DELAY_MS = 250;
   // Peru's extent, used to frame the map when nothing is chosen.
@@ -26,7 +30,11 @@
     memberCounter: 0,
     placeRequest: null,   // AbortController of the pending place search
     placeResults: [],
-    activeSuggestion: -1
+    activeSuggestion: -1,
+    lastRequest: null,    // body of the last successful search
+    lastParam: "",        // the same, packed for share links
+    lastResultCount: 0,
+    lastDistrictUbigeo: ""  // district of the search, sent with feedback
   };
 
   var form = document.getElementById("search-form");
@@ -65,6 +73,53 @@
     }
     var hidden = document.querySelector("input[name=csrfmiddlewaretoken]");
     return hidden ? hidden.value : "";
+  }
+
+  function postJson(url, body) {
+    return fetch(url, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        "X-CSRFToken": csrfToken()
+      },
+      credentials: "same-origin",
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () {
+        return {};
+      }).then(function (payload) {
+        return {status: response.status, body: payload};
+      });
+    });
+  }
+
+  // Share links carry the search request as URL-safe base64 of its UTF-8
+  // JSON, without padding; frontend/sharing.py reads and writes the same.
+  function encodeSearch(body) {
+    var bytes = new TextEncoder().encode(JSON.stringify(body));
+    var binary = "";
+    bytes.forEach(function (byte) {
+      binary += String.fromCharCode(byte);
+    });
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function decodeSearch(text) {
+    var base64 = text.replace(/-/g, "+").replace(/_/g, "/");
+    while (base64.length % 4) {
+      base64 += "=";
+    }
+    var binary = atob(base64);
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) {
+      bytes[i] = binary.charCodeAt(i);
+    }
+    return JSON.parse(new TextDecoder().decode(bytes));
+  }
+
+  function shareUrl(param) {
+    return window.location.origin + "/?" + SEARCH_PARAM + "=" + param;
   }
 
   /* ---------- the map ---------- */
@@ -434,29 +489,18 @@
       focusFirstError();
       return;
     }
+    runSearch(body);
+  }
+
+  function runSearch(body) {
     searchButton.disabled = true;
     searchStatus.textContent = gettext("Searching… on a slow connection this can take a few seconds.");
 
-    fetch(API_MATCH, {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/json",
-        Accept: "application/json",
-        "X-CSRFToken": csrfToken()
-      },
-      credentials: "same-origin",
-      body: JSON.stringify(body)
-    })
-      .then(function (response) {
-        return response.json().catch(function () {
-          return {};
-        }).then(function (payload) {
-          return {status: response.status, body: payload};
-        });
-      })
+    postJson(API_MATCH, body)
       .then(function (reply) {
         if (reply.status === 200) {
           searchStatus.textContent = "";
+          rememberSearch(body);
           renderResults(reply.body);
         } else if (reply.status === 400) {
           searchStatus.textContent = gettext("Please correct the marked fields.");
@@ -474,6 +518,79 @@
       .then(function () {
         searchButton.disabled = false;
       });
+  }
+
+  // Put the search in the address bar so that reloading or sharing reopens it.
+  function rememberSearch(body) {
+    state.lastRequest = body;
+    state.lastParam = encodeSearch(body);
+    if (window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", "?" + SEARCH_PARAM + "=" + state.lastParam);
+    }
+  }
+
+  /* ---------- a shared search ---------- */
+
+  function setChecked(name, value) {
+    var input = form.querySelector("input[name=" + name + "][value='" + value + "']");
+    if (input) {
+      input.checked = true;
+    }
+  }
+
+  function fillMember(member, data) {
+    member.querySelector("input[name=age]").value = data.age === null || data.age === undefined ? "" : data.age;
+    var sex = member.querySelector("input[type=radio][value='" + data.sex + "']");
+    if (sex) {
+      sex.checked = true;
+    }
+    updatePregnantChoice(member);
+    member.querySelector("input[name=pregnant]").checked = !!data.pregnant;
+    member.querySelector("input[name=disability]").checked = !!data.disability;
+    var chronic = data.chronic_illness;
+    member.querySelector("select[name=chronic_illness]").value = chronic === true ? "yes" : (chronic === false ? "no" : "");
+  }
+
+  function fillForm(body) {
+    memberFieldsets().forEach(function (member) {
+      member.remove();
+    });
+    (body.household || []).slice(0, MAX_MEMBERS).forEach(function (data) {
+      addMember(false);
+      var members = memberFieldsets();
+      fillMember(members[members.length - 1], data);
+    });
+    if (!memberFieldsets().length) {
+      addMember(false);
+    }
+    form.querySelectorAll("input[name=needs]").forEach(function (box) {
+      box.checked = (body.needs || []).indexOf(box.value) !== -1;
+    });
+    setChecked("insurance", body.insurance);
+    setChecked("sisfoh", body.sisfoh);
+    setChecked("mode", body.mode);
+  }
+
+  // Reopen the search in a shared link (?s=...) and run it at once.
+  function restoreSharedSearch() {
+    var param = new URLSearchParams(window.location.search).get(SEARCH_PARAM);
+    if (!param) {
+      return;
+    }
+    var body;
+    try {
+      body = decodeSearch(param);
+    } catch (error) {
+      showError("general", gettext("The shared link is damaged and its search cannot be read. Search again below."));
+      return;
+    }
+    fillForm(body);
+    if (body.location) {
+      state.location = body.location;
+      locationStatus.dataset.location = JSON.stringify(body.location);
+      locationStatus.textContent = gettext("Searching from the place in the shared link.");
+      runSearch(body);
+    }
   }
 
   /* ---------- results ---------- */
@@ -557,7 +674,12 @@
     addDetail(details, gettext("Address"), [facility.address, facility.district && facility.district.name]
       .filter(Boolean).join(", "));
     addDetail(details, gettext("Phone"), facility.phone ? phoneLinks(facility.phone) : gettext("Not listed"));
-    addDetail(details, gettext("Opening hours"), facility.hours || gettext("Not listed"));
+    var hours = addDetail(details, gettext("Opening hours"), facility.hours || gettext("Not listed"));
+    var openBadge = facility.hours ? openNowBadge(facility.hours) : null;
+    if (openBadge) {
+      hours.appendChild(document.createTextNode(" "));
+      hours.appendChild(openBadge);
+    }
     item.appendChild(details);
 
     if (facility.reasons && facility.reasons.length) {
@@ -571,13 +693,129 @@
       item.appendChild(element("p", "note", gettext("Services inferred from the category.")));
     }
 
+    var actions = element("div", "facility-actions");
     var showButton = element("button", "button-secondary show-on-map", gettext("Show on the map"));
     showButton.type = "button";
     showButton.addEventListener("click", function () {
       focusFacilityOnMap(facility);
+      sendFeedback(facility, "opened");
     });
-    item.appendChild(showButton);
+    actions.appendChild(showButton);
+    var slipLink = element("a", "button-secondary button-link-like referral-link", gettext("Referral slip"));
+    slipLink.href = REFERRAL_URL + "?" + SEARCH_PARAM + "=" + state.lastParam + "&facility=" + encodeURIComponent(facility.renaes_code);
+    actions.appendChild(slipLink);
+    item.appendChild(actions);
+    item.appendChild(feedbackBox(facility));
+
+    item.querySelectorAll(".phone-link").forEach(function (link) {
+      link.addEventListener("click", function () {
+        sendFeedback(facility, "called");
+      });
+    });
     return item;
+  }
+
+  /* ---------- feedback ---------- */
+
+  // Feedback carries the facility, its rank and the search's coarse
+  // context (needs, insurance, mode, district), never ages or locations.
+  function sendFeedback(facility, action) {
+    var body = {
+      action: action,
+      renaes_code: facility.renaes_code,
+      rank: facility.rank,
+      results_count: state.lastResultCount,
+      travel_time_min: facility.travel_time_min,
+      travel_time_source: facility.travel_time_source
+    };
+    if (state.lastRequest) {
+      body.needs = state.lastRequest.needs;
+      body.insurance = state.lastRequest.insurance;
+      body.mode = state.lastRequest.mode;
+    }
+    if (state.lastDistrictUbigeo) {
+      body.ubigeo = state.lastDistrictUbigeo;
+    }
+    return postJson(API_FEEDBACK, body).catch(function () {
+      return {status: 0, body: {}};
+    });
+  }
+
+  function feedbackBox(facility) {
+    var box = element("div", "feedback");
+    var question = element("p", "feedback-question", gettext("Did you go? Were you attended here?"));
+    var buttons = element("div", "button-row");
+    var thanks = element("p", "feedback-thanks");
+    thanks.setAttribute("role", "status");
+    [["attended", gettext("Yes, I was attended")], ["not_attended", gettext("No, I was not attended")]].forEach(function (choice) {
+      var button = element("button", "button-secondary", choice[1]);
+      button.type = "button";
+      button.addEventListener("click", function () {
+        buttons.querySelectorAll("button").forEach(function (other) {
+          other.disabled = true;
+        });
+        sendFeedback(facility, choice[0]).then(function (reply) {
+          thanks.textContent = reply.status === 201
+            ? gettext("Thank you. Your answer helps other families; it is stored without personal data.")
+            : gettext("Your answer could not be sent. Try again later.");
+          buttons.querySelectorAll("button").forEach(function (other) {
+            other.disabled = reply.status === 201;
+          });
+        });
+      });
+      buttons.appendChild(button);
+    });
+    box.appendChild(question);
+    box.appendChild(buttons);
+    box.appendChild(thanks);
+    return box;
+  }
+
+  /* ---------- open now ---------- */
+
+  function minutesOfDay(hours, minutes) {
+    return Number(hours) * 60 + Number(minutes);
+  }
+
+  function limaMinutesNow() {
+    var parts = new Intl.DateTimeFormat("en-GB", {
+      timeZone: "America/Lima", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+    }).formatToParts(new Date());
+    var value = function (type) {
+      return parts.filter(function (part) {
+        return part.type === type;
+      })[0].value;
+    };
+    return minutesOfDay(value("hour"), value("minute"));
+  }
+
+  // Return true or false from hours such as "08:00 - 20:00", "07:00-01:00"
+  // or "24 HORAS"; null when the text has another form. The registry gives
+  // no days of the week, so this reads the hours as daily.
+  function isOpenNow(hours, now) {
+    var text = String(hours || "");
+    if (/24\s*HORAS/i.test(text)) {
+      return true;
+    }
+    var match = text.match(/(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})/);
+    if (!match) {
+      return null;
+    }
+    var opens = minutesOfDay(match[1], match[2]);
+    var closes = minutesOfDay(match[3], match[4]);
+    if (opens === closes) {
+      return true;
+    }
+    return opens < closes ? (now >= opens && now < closes) : (now >= opens || now < closes);
+  }
+
+  function openNowBadge(hours) {
+    var open = isOpenNow(hours, limaMinutesNow());
+    if (open === null) {
+      return null;
+    }
+    return element("span", "badge " + (open ? "badge-open" : "badge-closed"),
+      open ? gettext("Open now, by the registered hours") : gettext("Closed now, by the registered hours"));
   }
 
   function focusFacilityOnMap(facility) {
@@ -698,8 +936,39 @@
     otherBox.hidden = !otherList.children.length;
   }
 
+  function renderShareBox() {
+    var url = shareUrl(state.lastParam);
+    var whatsapp = document.getElementById("share-whatsapp");
+    whatsapp.href = WHATSAPP_SHARE + encodeURIComponent(gettext("Health care options found with GeoSalud:") + " " + url);
+    document.getElementById("share-url").value = url;
+  }
+
+  function copyShareUrl() {
+    var input = document.getElementById("share-url");
+    var status = document.getElementById("share-status");
+    var done = function () {
+      status.textContent = gettext("Link copied.");
+    };
+    input.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () {
+        status.textContent = gettext("Select the link and copy it.");
+      });
+    } else if (document.execCommand && document.execCommand("copy")) {
+      done();
+    } else {
+      status.textContent = gettext("Select the link and copy it.");
+    }
+  }
+
   function renderResults(payload) {
     var facilities = payload.facilities || [];
+    state.lastResultCount = facilities.length;
+    state.lastDistrictUbigeo = (payload.search && payload.search.district && payload.search.district.ubigeo) || "";
+    var searched = payload.search && payload.search.location;
+    if (searched && !state.locationMarker) {
+      showLocationMarker(searched.lat, searched.lon);
+    }
     var facilityList = document.getElementById("facility-list");
     facilityList.textContent = "";
     facilities.forEach(function (facility) {
@@ -718,6 +987,7 @@
     }
 
     renderPrograms(payload.programs || []);
+    renderShareBox();
     drawFacilities(facilities);
 
     var results = document.getElementById("results");
@@ -739,6 +1009,8 @@
   document.getElementById("add-member").addEventListener("click", function () {
     addMember(true);
   });
+  document.getElementById("share-copy").addEventListener("click", copyShareUrl);
   form.addEventListener("submit", onSubmit);
   addMember(false);
+  restoreSharedSearch();
 })();
