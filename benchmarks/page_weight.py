@@ -3,10 +3,9 @@
 Serves the app from a Django live-server thread on 127.0.0.1 with DEBUG off
 (so django-leaflet sends the minified Leaflet), reading the loaded dev
 database. Headless Chromium loads "/" at a 360 px phone viewport under
-DevTools network throttling, and the script records every resource the page
-loaded from the app: bytes transferred (the development server sends them
-uncompressed) and their gzip size at level 6, which a production server or
-CDN would send. Map tiles come from another origin and are left out, as the
+DevTools network throttling. For every resource the page loaded from the app,
+the script records the bytes transferred, which the development server sends
+uncompressed, and their gzip size at level 6, as a production server sends them. Map tiles come from another origin and are left out, as the
 budget allows; Chromium here resolves only loopback names, so tiles fail
 at once instead of leaving the machine.
 
