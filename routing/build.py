@@ -26,6 +26,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from . import parameters
+from .elevation import ElevationGrid, edge_grades, walk_speed_kph
 from .estimate import check_mode
 from .exceptions import GraphBuildError
 from .graph import CompactGraph, utm_epsg
@@ -154,12 +155,15 @@ def drive_allowed(data: dict) -> bool:
     return _is_open(data, ("motor_vehicle", "motorcar"))
 
 
-def mode_edges(G: nx.MultiDiGraph, mode: str) -> EdgeTable:
+def mode_edges(G: nx.MultiDiGraph, mode: str, elevation: ElevationGrid | None = None) -> EdgeTable:
     """Select the edges a mode may use and weight them by travel time.
 
     Walking ignores one-way tags: each walkable edge is added in both
-    directions. Driving keeps the edge directions osmnx derived from
-    ``oneway``, with speeds from ``maxspeed`` where tagged and from
+    directions. With an elevation grid, each direction gets its own speed by
+    Tobler's function (uphill is slower than downhill); without one, or where
+    the grid has no value, walking is at the level-ground speed. Driving keeps
+    the edge directions osmnx derived from ``oneway``, with speeds from
+    ``maxspeed`` where tagged and from
     :data:`routing.parameters.DRIVE_SPEED_KPH` elsewhere.
     """
     check_mode(mode)
@@ -175,12 +179,16 @@ def mode_edges(G: nx.MultiDiGraph, mode: str) -> EdgeTable:
     length_m = np.array([float(sub.edges[e]["length"]) for e in kept])
 
     if mode == "walk":
-        travel_time_s = length_m / parameters.kph_to_mps(parameters.WALK_SPEED_KPH)
+        grade = np.zeros(len(kept))
+        if elevation is not None:
+            grade = _grades(G, tail, head, length_m, elevation)
+        forward_s = length_m / parameters.kph_to_mps(walk_speed_kph(grade))
+        backward_s = length_m / parameters.kph_to_mps(walk_speed_kph(-grade))
         return EdgeTable(
             tail=np.concatenate([tail, head]),
             head=np.concatenate([head, tail]),
             length_m=np.concatenate([length_m, length_m]),
-            travel_time_s=np.concatenate([travel_time_s, travel_time_s]),
+            travel_time_s=np.concatenate([forward_s, backward_s]),
         )
 
     sub = ox.add_edge_speeds(
@@ -189,6 +197,22 @@ def mode_edges(G: nx.MultiDiGraph, mode: str) -> EdgeTable:
     sub = ox.add_edge_travel_times(sub)
     travel_time_s = np.array([float(sub.edges[e]["travel_time"]) for e in kept])
     return EdgeTable(tail=tail, head=head, length_m=length_m, travel_time_s=travel_time_s)
+
+
+def _grades(
+    G: nx.MultiDiGraph, tail: np.ndarray, head: np.ndarray, length_m: np.ndarray, elevation: ElevationGrid
+) -> np.ndarray:
+    """Return the grade of each edge ``tail[i] -> head[i]`` (NaN where unknown)."""
+    lon = {node: float(data["x"]) for node, data in G.nodes(data=True)}
+    lat = {node: float(data["y"]) for node, data in G.nodes(data=True)}
+    return edge_grades(
+        elevation,
+        np.array([lon[n] for n in tail]),
+        np.array([lat[n] for n in tail]),
+        np.array([lon[n] for n in head]),
+        np.array([lat[n] for n in head]),
+        length_m,
+    )
 
 
 def _largest_strong_component(n_nodes: int, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
@@ -257,7 +281,9 @@ def compact(
     )
 
 
-def build_graphs(path: Path, modes: tuple[str, ...] = parameters.MODES) -> dict[str, CompactGraph]:
+def build_graphs(
+    path: Path, modes: tuple[str, ...] = parameters.MODES, elevation: ElevationGrid | None = None
+) -> dict[str, CompactGraph]:
     """Build the compact graph of each mode from one OSM extract.
 
     Parameters
@@ -266,6 +292,8 @@ def build_graphs(path: Path, modes: tuple[str, ...] = parameters.MODES) -> dict[
         Source file, see :func:`read_network`.
     modes
         Travel modes to build.
+    elevation
+        Optional elevation grid for slope-aware walking times.
 
     Returns
     -------
@@ -284,11 +312,12 @@ def build_graphs(path: Path, modes: tuple[str, ...] = parameters.MODES) -> dict[
         "source_sha256": file_sha256(path),
         "rules_digest": parameters.graph_rules_digest(),
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "elevation_sha256": None if elevation is None else elevation.source_sha256,
     }
     nodes = node_coordinates(G)
     graphs = {}
     for mode in modes:
-        edges = mode_edges(G, mode)
+        edges = mode_edges(G, mode, elevation)
         graph = compact(edges, nodes, dict(base_meta, mode=mode))
         logger.info(
             "Built %s graph from %s: %d nodes and %d edges kept, out of %d nodes with usable edges",

@@ -29,6 +29,12 @@ WALK_HIGHWAYS = frozenset(
     }
 )
 
+#: Largest grade (rise over run) used in Tobler's function; steeper values are
+#: clipped. Grades come from node elevations on a 30 m grid, so a few metres
+#: of interpolation error on a short edge can produce grades no path has.
+#: Stairways in Cusco reach about 0.6, so 1.0 (45 degrees) keeps real slopes.
+MAX_WALK_GRADE = 1.0
+
 # --- Driving -----------------------------------------------------------------
 
 #: Free-flow driving speed by OSM ``highway`` class where a way has no usable
@@ -121,6 +127,8 @@ def graph_rules_digest() -> str:
     """
     rules = {
         "walk_speed_kph": WALK_SPEED_KPH,
+        "walk_slope": "tobler",
+        "max_walk_grade": MAX_WALK_GRADE,
         "walk_highways": sorted(WALK_HIGHWAYS),
         "drive_speed_kph": DRIVE_SPEED_KPH,
         "drive_fallback_speed_kph": DRIVE_FALLBACK_SPEED_KPH,

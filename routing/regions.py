@@ -16,6 +16,8 @@ class StagedRegion:
     name: str
     source_file: str
     osm_date: date | None
+    #: Elevation raster for slope-aware walking, relative to the staged data folder.
+    elevation_file: str | None = None
 
 
 STAGED_REGIONS = (
@@ -24,6 +26,7 @@ STAGED_REGIONS = (
         name="Cusco (centro)",
         source_file="osm_network/cusco_centro_highways_2017.osm",
         osm_date=date(2017, 1, 9),
+        elevation_file="elevation/cusco_dem_from_contours_30m.tif",
     ),
     StagedRegion(
         slug="lima-sjl-canto-grande",

@@ -17,6 +17,7 @@ from routing.build import build_graphs, file_sha256
 from routing.exceptions import RoutingError
 from routing.graph import CompactGraph, read_meta
 from routing.models import RoadRegion
+from routing.rasters import read_elevation_grid
 from routing.regions import STAGED_REGIONS, StagedRegion
 
 
@@ -78,15 +79,21 @@ class Command(BaseCommand):
         """Build or reuse one region's graph files and upsert its RoadRegion row."""
         source = source_dir / region.source_file
         sha256 = file_sha256(source)
+        elevation = read_elevation_grid(source_dir / region.elevation_file) if region.elevation_file else None
+        elevation_sha256 = None if elevation is None else elevation.source_sha256
         files = {mode: graph_dir / graph_file_name(region.slug, mode) for mode in parameters.MODES}
-        stale = [mode for mode, path in files.items() if options["force"] or not _is_current(path, sha256)]
+        stale = [
+            mode
+            for mode, path in files.items()
+            if options["force"] or not _is_current(path, sha256, elevation_sha256)
+        ]
 
         if options["dry_run"]:
             action = f"would build {', '.join(stale)}" if stale else "graph files up to date"
             self.stdout.write(f"{region.slug}: {action}")
             return Outcome(status="skipped")
 
-        built = build_graphs(source, tuple(stale)) if stale else {}
+        built = build_graphs(source, tuple(stale), elevation) if stale else {}
         for mode, graph in built.items():
             graph.save(files[mode])
         graphs = {mode: built.get(mode) or CompactGraph.load(path) for mode, path in files.items()}
@@ -126,12 +133,13 @@ class Command(BaseCommand):
         return "updated"
 
 
-def _is_current(path: Path, sha256: str) -> bool:
-    """Tell whether a graph file exists and was built from this source under the current rules."""
+def _is_current(path: Path, sha256: str, elevation_sha256: str | None) -> bool:
+    """Tell whether a graph file exists and was built from these inputs under the current rules."""
     meta = read_meta(path)
     return (
         meta is not None
         and meta.get("source_sha256") == sha256
+        and meta.get("elevation_sha256") == elevation_sha256
         and meta.get("rules_digest") == parameters.graph_rules_digest()
     )
 
