@@ -1,10 +1,11 @@
 """Pages for families: the search page that calls the JSON API, and the referral slip."""
 from urllib.parse import quote, urlencode
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language, gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -13,7 +14,8 @@ from django.views.generic import TemplateView
 from geoservices.models import Need
 from geoservices.vocabulary import INSURANCE_CHOICES, MODE_CHOICES, SEX_CHOICES, SISFOH_CHOICES
 
-from .exceptions import SharedSearchError
+from .boundaries import boundary_collection, parse_bbox
+from .exceptions import FrontendError, SharedSearchError
 from .pdf import render_referral_pdf
 from .referral import build_referral
 from .sharing import SEARCH_PARAM, decode_search
@@ -107,4 +109,19 @@ def referral_pdf(request):
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"referencia-{slip['facility']['renaes_code']}.pdf"
     response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def boundaries(request, level: str):
+    """Simplified department or district outlines as GeoJSON, for the map without tiles.
+
+    Department outlines change only when boundaries are reloaded, so browsers may cache them for a day.
+    """
+    try:
+        bbox = parse_bbox(request.GET.get("bbox", "")) if level == "districts" else None
+    except FrontendError as exc:
+        return JsonResponse({"errors": {"bbox": [str(exc)]}}, status=400)
+    response = JsonResponse(boundary_collection(level, bbox))
+    if level == "departments":
+        patch_cache_control(response, public=True, max_age=24 * 3600)
     return response

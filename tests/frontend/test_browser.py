@@ -242,3 +242,17 @@ def test_referral_link_opens_slip(browser, app_url, screenshot):
     screenshot("08-hoja-de-referencia", full_page=True)
 
     assert browser.find_element(By.CSS_SELECTOR, ".slip-kicker").text.lower() == "hoja de referencia"
+
+
+def test_outlines_replace_failed_tiles(browser, app_url, screenshot):
+    # Chromium here resolves only loopback names, so every tile request fails.
+    open_home(browser, app_url)
+    notice = wait(browser).until(EC.visibility_of_element_located((By.ID, "map-notice")))
+    wait(browser).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".leaflet-boundaries-pane path"))
+    map_element = browser.find_element(By.ID, "map")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", map_element)
+    screenshot("10-mapa-sin-teselas")
+
+    outlines = browser.find_elements(By.CSS_SELECTOR, ".leaflet-boundaries-pane path")
+    assert "límites de departamentos y distritos" in notice.text
+    assert len(outlines) >= 25

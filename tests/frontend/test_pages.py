@@ -20,7 +20,7 @@ def test_home_spanish_by_default(client):
 
     assert response.status_code == 200
     assert '<html lang="es">' in html
-    assert "¿Dónde estás?" in html
+    assert "¿Dónde está?" in html
     assert "Sin seguro" in html
     assert ">Buscar</button>" in html
 

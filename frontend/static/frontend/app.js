@@ -20,6 +20,11 @@
   // Peru's extent, used to frame the map when nothing is chosen.
   var PERU_BOUNDS = [[-18.4, -81.4], [-0.0, -68.6]];
   var MAX_MEMBERS = 15;
+  var BOUNDARIES_URL = "/boundaries/";
+  // Tile errors with no tile loaded after which the map switches to our own outlines.
+  var TILE_ERRORS_BEFORE_FALLBACK = 3;
+  // Zoom from which district outlines are drawn in the fallback map.
+  var DISTRICT_OUTLINE_MIN_ZOOM = 9;
 
   var state = {
     map: null,
@@ -34,7 +39,8 @@
     lastRequest: null,    // body of the last successful search
     lastParam: "",        // the same, packed for share links
     lastResultCount: 0,
-    lastDistrictUbigeo: ""  // district of the search, sent with feedback
+    lastDistrictUbigeo: "",  // district of the search, sent with feedback
+    fallbackMap: null         // outline layers once tiles have failed
   };
 
   var form = document.getElementById("search-form");
@@ -135,7 +141,94 @@
     map.on("click", function (event) {
       setPointLocation(event.latlng.lat, event.latlng.lng, gettext("the point you marked on the map"));
     });
+    watchTiles(map);
   };
+
+  /* ---------- map without tiles ---------- */
+
+  // When the tile server cannot be reached (no data plan for it, blocked, down),
+  // draw department and district outlines from our own database instead.
+  function watchTiles(map) {
+    var errors = 0;
+    var loaded = 0;
+    map.eachLayer(function (layer) {
+      if (!(layer instanceof L.TileLayer)) {
+        return;
+      }
+      layer.on("tileload", function () {
+        loaded++;
+      });
+      layer.on("tileerror", function () {
+        errors++;
+        if (!state.fallbackMap && loaded === 0 && errors >= TILE_ERRORS_BEFORE_FALLBACK) {
+          startFallbackMap(map, layer);
+        }
+      });
+    });
+  }
+
+  function outlineLayer(data, style) {
+    return L.geoJSON(data, {
+      pane: "boundaries",
+      style: style,
+      interactive: false,
+      onEachFeature: function (feature, layer) {
+        layer.bindTooltip(feature.properties.name, {sticky: true});
+      }
+    });
+  }
+
+  function getJson(url) {
+    return fetch(url, {headers: {Accept: "application/json"}}).then(function (response) {
+      if (!response.ok) {
+        throw new Error(String(response.status));
+      }
+      return response.json();
+    });
+  }
+
+  function startFallbackMap(map, tileLayer) {
+    state.fallbackMap = {districts: null};
+    map.removeLayer(tileLayer);
+    map.getContainer().classList.add("map-fallback");
+    map.createPane("boundaries").style.zIndex = 250;
+    var notice = document.getElementById("map-notice");
+    notice.textContent = gettext("The map images could not load, so the map shows department and district outlines instead.");
+    notice.hidden = false;
+
+    getJson(BOUNDARIES_URL + "departments.geojson").then(function (data) {
+      outlineLayer(data, {color: "#00587a", weight: 2, fillColor: "#ffffff", fillOpacity: 1}).addTo(map);
+    }).catch(function () {
+      notice.textContent = gettext("The map images could not load. You can still type your district above.");
+    });
+    map.on("moveend", function () {
+      drawDistrictOutlines(map);
+    });
+    drawDistrictOutlines(map);
+  }
+
+  function drawDistrictOutlines(map) {
+    var layers = state.fallbackMap;
+    if (map.getZoom() < DISTRICT_OUTLINE_MIN_ZOOM) {
+      if (layers.districts) {
+        map.removeLayer(layers.districts);
+        layers.districts = null;
+      }
+      return;
+    }
+    var bounds = map.getBounds();
+    var bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map(function (value) {
+      return value.toFixed(4);
+    }).join(",");
+    getJson(BOUNDARIES_URL + "districts.geojson?bbox=" + bbox).then(function (data) {
+      if (layers.districts) {
+        map.removeLayer(layers.districts);
+      }
+      layers.districts = outlineLayer(data, {color: "#4a4a4a", weight: 1, dashArray: "4 3", fill: false}).addTo(map);
+    }).catch(function () {
+      // A box too large or a lost connection: the department outlines stay.
+    });
+  }
 
   function showLocationMarker(lat, lon) {
     if (!state.map) {
