@@ -7,6 +7,7 @@ them. A plan with any failed feature cannot be applied.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -114,8 +115,13 @@ def map_fields(layer: Layer, level: Level, ubigeo: str | None = None, name: str 
     return FieldMapping(ubigeo=chosen["ubigeo"], name=chosen["name"], capital=capital)
 
 
+def _is_missing(value) -> bool:
+    # Readers return None or NaN for an empty attribute, depending on the driver.
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _ubigeo_text(value, digits: int) -> str:
-    if value is None:
+    if _is_missing(value):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -166,7 +172,8 @@ def plan_boundaries(layer: Layer, level: Level, mapping: FieldMapping, file_name
 
 def _plan_feature(number, values, layer, level, mapping, existing, parents, seen) -> RowChange:
     ubigeo = _ubigeo_text(values.get(mapping.ubigeo), level.digits)
-    raw_name = str(values.get(mapping.name) or "").strip()
+    name_value = values.get(mapping.name)
+    raw_name = "" if _is_missing(name_value) else str(name_value).strip()
     row = RowChange(number=number, key=ubigeo, action=FAILED, label=raw_name)
     context = {"number": number, "file": layer.file_name, "ubigeo": ubigeo or "—"}
 
@@ -180,7 +187,8 @@ def _plan_feature(number, values, layer, level, mapping, existing, parents, seen
     row.values = {"name": _display_name(raw_name, stored.name if stored else None)}
     if level.capital_fields:
         capital = values.get(mapping.capital) if mapping.capital else None
-        row.values["capital"] = title_name(str(capital)) if capital else (stored.capital if stored else "")
+        has_capital = not _is_missing(capital) and str(capital).strip()
+        row.values["capital"] = title_name(str(capital)) if has_capital else (stored.capital if stored else "")
     row.values["geom"] = _multipolygon(values["geometry"])
     row.label = row.values["name"]
 

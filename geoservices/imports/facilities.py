@@ -16,10 +16,13 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import openpyxl
 from django.db import connection, transaction
+from openpyxl.utils.exceptions import InvalidFileException
 from django.utils.translation import gettext as _
 
 from geoservices.loaders import facilities as loader
@@ -87,11 +90,9 @@ def read_table(path: Path) -> list[dict[str, str]]:
 
 
 def _read_xlsx(path: Path) -> list[dict[str, str]]:
-    import openpyxl  # imported here: only Excel uploads need it
-
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many unrelated types for a damaged file
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise reject(_(
             "The Excel file %(file)s cannot be read (%(error)s). Open it in Excel and save it again as .xlsx."
         ) % {"file": path.name, "error": exc.__class__.__name__}) from exc
@@ -122,7 +123,7 @@ def detect_layout(rows: list[dict[str, str]], file_name: str) -> Layout:
     for layout in LAYOUTS:
         if header.issuperset(layout.columns):
             return layout
-    closest = min(LAYOUTS, key=lambda layout: len(set(layout.columns) - header))
+    closest = max(LAYOUTS, key=lambda layout: len(header.intersection(layout.columns)))
     missing = [column for column in closest.columns if column not in header]
     raise reject(_(
         "The table %(file)s lacks the columns %(missing)s of the %(layout)s layout. "
