@@ -31,14 +31,15 @@ logger = logging.getLogger(__name__)
 #: places near its border still find the graph within the access distance.
 _REGION_MARGIN_DEG = 0.05
 
-#: Data behind every coverage run, stated on the pages and in exports.
+#: Data behind every coverage run, stated on the pages and in exports. These are
+#: the publishers' own titles, kept in Spanish in both languages.
 DATA_SOURCES = [
     "INEI, Censos Nacionales 2017: población por distrito, urbana y rural",
     "INEI, estimaciones y proyecciones de población por distrito 2022",
     "INEI, directorio de centros poblados (94 922 centros poblados con coordenadas)",
     "INEI, límites distritales del censo 2017",
     "MINSA, registro de IPRESS (RENIPRESS) y categorías según NTS 021-MINSA/DGSP",
-    "OpenStreetMap y red vial del MTC, donde la aplicación tiene grafos viales",
+    "OpenStreetMap (© OpenStreetMap contributors, ODbL 1.0) y red vial del MTC (PROVÍAS)",
 ]
 
 ProgressCallback = Callable[[float, str], None]
