@@ -72,6 +72,13 @@ def match_api(body, language="es"):
     return response.json()
 
 
+def markers_shown(browser):
+    """Count the facilities on the map: single markers plus the counts on cluster markers."""
+    singles = browser.find_elements(By.CSS_SELECTOR, ".leaflet-marker-icon.rank-icon")
+    clusters = browser.find_elements(By.CSS_SELECTOR, ".leaflet-marker-icon.cluster-icon")
+    return len(singles) + sum(int(cluster.text) for cluster in clusters)
+
+
 def chosen_location(browser):
     return json.loads(browser.find_element(By.ID, "location-status").get_attribute("data-location"))
 
@@ -113,7 +120,7 @@ def test_search_from_map_tap(browser, app_url, screenshot):
     assert shown_names == [facility["name"] for facility in expected["facilities"]]
     assert all(re.match(r"^\d+ min", text) for text in times), times
     assert "por la red vial" in badges
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".leaflet-marker-icon.rank-icon")) == len(items)
+    assert markers_shown(browser) == len(items)
     assert [p.text for p in programmes] == [
         program["name"] for program in expected["programs"] if program["status"] != "not_eligible"
     ]
@@ -256,3 +263,48 @@ def test_outlines_replace_failed_tiles(browser, app_url, screenshot):
     outlines = browser.find_elements(By.CSS_SELECTOR, ".leaflet-boundaries-pane path")
     assert "límites de departamentos y distritos" in notice.text
     assert len(outlines) >= 25
+
+
+def tab_to(browser, selector, max_presses=80):
+    """Press Tab until the focused element matches ``selector``, as a keyboard user would."""
+    for _ in range(max_presses):
+        if browser.execute_script("return document.activeElement.matches(arguments[0]);", selector):
+            return browser.switch_to.active_element
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+    raise AssertionError(f"{selector} not reached with {max_presses} Tab presses")
+
+
+def test_search_keyboard_only(browser, app_url, screenshot):
+    open_home(browser, app_url)
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    first_focus = browser.switch_to.active_element.get_attribute("class")
+
+    tab_to(browser, "#place-query")
+    ActionChains(browser).send_keys("san juan de lurigancho").perform()
+    wait(browser).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#place-suggestions .suggestion")))
+    ActionChains(browser).send_keys(Keys.ARROW_DOWN).send_keys(Keys.ENTER).perform()
+    tab_to(browser, "#members .member input[name=age]")
+    ActionChains(browser).send_keys("34").perform()
+    tab_to(browser, "input[name=needs][value=general_consultation]")
+    ActionChains(browser).send_keys(Keys.SPACE).perform()
+    tab_to(browser, "#search-button")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    items = wait_for_results(browser)
+    screenshot("11-solo-teclado")
+
+    assert first_focus == "skip-link"
+    assert "Lurigancho" in browser.find_element(By.ID, "location-status").text
+    assert items
+    assert browser.switch_to.active_element.get_attribute("id") == "results-heading"
+
+
+def test_markers_cluster_when_zoomed_out(browser, app_url):
+    items = search_pregnant_woman_at_sjl(browser, app_url)
+    browser.execute_script("window.geosaludMap.setView([-9.5, -75.0], 5, {animate: false});")
+    clusters = wait(browser).until(
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, ".leaflet-marker-icon.cluster-icon")
+    )
+
+    assert len(clusters) == 1
+    assert int(clusters[0].text) == len(items)
+    assert markers_shown(browser) == len(items)

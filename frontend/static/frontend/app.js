@@ -25,6 +25,8 @@
   var TILE_ERRORS_BEFORE_FALLBACK = 3;
   // Zoom from which district outlines are drawn in the fallback map.
   var DISTRICT_OUTLINE_MIN_ZOOM = 9;
+  // Markers closer than this on screen are drawn as one cluster.
+  var CLUSTER_RADIUS_PX = 36;
 
   var state = {
     map: null,
@@ -137,6 +139,9 @@
     // and the console reach this one here.
     window.geosaludMap = map;
     state.facilityLayer = L.layerGroup().addTo(map);
+    map.on("zoomend", function () {
+      clusterMarkers();
+    });
     map.fitBounds(PERU_BOUNDS, {animate: false});
     map.on("click", function (event) {
       setPointLocation(event.latlng.lat, event.latlng.lng, gettext("the point you marked on the map"));
@@ -916,8 +921,9 @@
     if (!marker || !state.map) {
       return;
     }
-    state.map.setView(marker.getLatLng(), Math.max(state.map.getZoom(), 15));
-    marker.openPopup();
+    state.map.setView(marker.getLatLng(), Math.max(state.map.getZoom(), 17), {animate: false});
+    // The marker may still sit inside a cluster, so the popup opens on the map itself.
+    state.map.openPopup(facilityPopup(facility), marker.getLatLng());
     document.getElementById("map").scrollIntoView({block: "center"});
   }
 
@@ -951,7 +957,6 @@
         keyboard: true
       });
       marker.bindPopup(facilityPopup(facility));
-      marker.addTo(state.facilityLayer);
       state.facilityMarkers[facility.renaes_code] = marker;
       bounds.push(latLng);
     });
@@ -959,8 +964,46 @@
       bounds.push(state.locationMarker.getLatLng());
     }
     if (bounds.length) {
-      state.map.fitBounds(bounds, {padding: [24, 24], maxZoom: 16});
+      state.map.fitBounds(bounds, {padding: [24, 24], maxZoom: 16, animate: false});
     }
+    clusterMarkers();
+  }
+
+  // Group markers closer than CLUSTER_RADIUS_PX on screen into one numbered
+  // circle; tapping it zooms to its facilities. Ten results do not need a
+  // clustering library, so this greedy grouping runs again on every zoom.
+  function clusterMarkers() {
+    var map = state.map;
+    var clusters = [];
+    state.facilityLayer.clearLayers();
+    Object.keys(state.facilityMarkers).forEach(function (code) {
+      var marker = state.facilityMarkers[code];
+      var point = map.latLngToLayerPoint(marker.getLatLng());
+      var near = clusters.filter(function (cluster) {
+        return cluster.point.distanceTo(point) < CLUSTER_RADIUS_PX;
+      })[0];
+      if (near) {
+        near.markers.push(marker);
+      } else {
+        clusters.push({point: point, markers: [marker]});
+      }
+    });
+    clusters.forEach(function (cluster) {
+      if (cluster.markers.length === 1) {
+        cluster.markers[0].addTo(state.facilityLayer);
+        return;
+      }
+      var bounds = L.latLngBounds(cluster.markers.map(function (marker) {
+        return marker.getLatLng();
+      }));
+      var label = interpolate(gettext("%s facilities here; zoom in to see them"), [cluster.markers.length]);
+      var icon = L.divIcon({className: "cluster-icon", html: String(cluster.markers.length), iconSize: [40, 40]});
+      L.marker(bounds.getCenter(), {icon: icon, title: label, alt: label, keyboard: true})
+        .on("click", function () {
+          map.fitBounds(bounds, {padding: [48, 48], maxZoom: map.getMaxZoom()});
+        })
+        .addTo(state.facilityLayer);
+    });
   }
 
   function statusLabel(status) {
