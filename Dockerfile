@@ -58,6 +58,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     DJANGO_DEBUG=0 \
     GEOSALUD_VAR_DIR=/var/lib/geosalud \
     GEOSALUD_GRAPH_DIR=/var/lib/geosalud/graphs \
+    GEOSALUD_RANKER_DIR=/var/lib/geosalud/models/ranker \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
 
 WORKDIR /app

@@ -43,7 +43,9 @@ def run_schemathesis(server: load.Server, max_examples: int, report_path: Path) 
         "--header", f"Host: {load.HOST}",
         "--report", "junit", "--report-junit-path", str(report_path),
     ]
-    return subprocess.run(command, capture_output=True, text=True, cwd=load.BASE_DIR)
+    # schemathesis keeps a cache folder in its working directory; keep it out of the tree.
+    with tempfile.TemporaryDirectory(prefix="geosalud-schemathesis-") as work_dir:
+        return subprocess.run(command, capture_output=True, text=True, cwd=work_dir)
 
 
 def parse_junit(report_path: Path) -> dict:

@@ -5,10 +5,10 @@ concurrent clients that post family searches for a fixed time, and writes
 p50/p95/p99 latency, throughput and errors to ``benchmarks/results/load.json``
 and to the "Load: match API" section of ``docs/benchmarks.md``.
 
-Search locations are real INEI populated places read from the database: every
-place in the districts covered by the staged road graphs (Cusco, San Juan de
-Lurigancho, Ventanilla) plus a seeded sample of places elsewhere in Peru,
-where travel times are estimates.
+Search locations are real INEI populated places read from the database. They
+are every place in the districts that the staged road graphs cover (Cusco, San
+Juan de Lurigancho, Ventanilla), plus a seeded sample of places elsewhere in
+Peru, where travel times are estimates.
 
 Usage::
 
@@ -312,6 +312,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=180, help="seconds of load (default 180)")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1,
                         help="gunicorn worker processes (default cores + 1)")
+    parser.add_argument("--baseline", type=float, default=20, help="seconds of single-client load first (default 20)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL))
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
@@ -323,9 +324,16 @@ def main() -> None:
             bodies = search_bodies(args.database_url, fetch_need_codes(server.port))
             # Warm-up: every worker loads the graphs before timing starts.
             run_load(server.port, bodies, args.clients, 10)
+            # One client alone shows the service time without queueing.
+            single, single_wall_s = run_load(server.port, bodies, 1, args.baseline)
+            load_before = os.getloadavg()[0]
             samples, wall_s = run_load(server.port, bodies, args.clients, args.duration)
+            load_after = os.getloadavg()[0]
 
     result = summarize(samples, wall_s)
+    baseline = summarize(single, single_wall_s)
+    result.update(single_client_p50_ms=baseline["p50_ms"], single_client_p95_ms=baseline["p95_ms"],
+                  load_average_1min=[round(load_before, 1), round(load_after, 1)])
     result.update(clients=args.clients, gunicorn_workers=args.workers, machine=machine_description(),
                   date=datetime.date.today().isoformat())
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -348,6 +356,12 @@ the machine: {result['machine']}.
 | requests | p50 | p95 | p99 | max | throughput | errors |
 |---|---|---|---|---|---|---|
 | {result['requests']} | {result['p50_ms']} ms | {result['p95_ms']} ms | {result['p99_ms']} ms | {result['max_ms']} ms | {result['requests_per_s']} req/s | {result['errors']} |
+
+With one client alone the same server answers in {result['single_client_p50_ms']} ms at the median
+(p95 {result['single_client_p95_ms']} ms): that is the service time, and the rest of the latency above is
+queueing behind the CPU. The machine's 1-minute load average was {result['load_average_1min'][0]} before
+and {result['load_average_1min'][1]} after the run, on {os.cpu_count()} cores: other processes on it share the
+CPU, so these figures are a lower bound on what the app does on an idle machine.
 
 Responses by status: {', '.join(f'{status}: {count}' for status, count in sorted(result['statuses'].items()))}.
 Target (p95 under 150 ms, zero errors): {target}. Raw numbers: `benchmarks/results/load.json`.

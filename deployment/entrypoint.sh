@@ -19,12 +19,23 @@ wait_for_database() {
     done
 }
 
+# The image carries the promoted ranker under data/models/ranker. Copy it into
+# the models volume on first start, so training in the container can write there.
+seed_models() {
+    ranker_dir="${GEOSALUD_RANKER_DIR:-}"
+    if [ -n "$ranker_dir" ] && [ ! -e "$ranker_dir" ] && [ -d data/models/ranker ]; then
+        mkdir -p "$(dirname "$ranker_dir")"
+        cp -R data/models/ranker "$ranker_dir"
+    fi
+}
+
 role="${1:-web}"
 [ "$#" -gt 0 ] && shift
 
 case "$role" in
     web)
         wait_for_database
+        seed_models
         if [ "${GEOSALUD_MIGRATE_ON_START:-1}" = "1" ]; then
             python manage.py migrate --noinput
         fi
@@ -32,6 +43,7 @@ case "$role" in
         ;;
     worker)
         wait_for_database
+        seed_models
         exec celery --app geo_config worker --loglevel "${GEOSALUD_LOG_LEVEL:-INFO}" \
             --concurrency "${CELERY_WORKER_CONCURRENCY:-2}" --queues "${CELERY_WORKER_QUEUES:-celery}"
         ;;

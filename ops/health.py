@@ -96,16 +96,19 @@ def check_graphs() -> CheckResult:
 
 
 def check_model() -> CheckResult:
-    """Report the ranker model version this process has loaded, if any."""
-    version = metrics.model_version()
-    if version is None:
-        return CheckResult(False, {"error": "no ranker model loaded"})
-    return CheckResult(True, {"version": version})
+    """Load the promoted ranker model and publish its version in the metrics."""
+    from matcher.ranking import get_ranker
+
+    ranker = get_ranker()
+    if ranker is None:
+        return CheckResult(False, {"error": "no promoted ranker model; searches rank nearest first"})
+    metrics.set_model_version(ranker.version)
+    return CheckResult(True, {"version": ranker.version})
 
 
 register_check("database", check_database)
 register_check("cache", check_cache, critical=False)
 register_check("graphs", check_graphs)
-# The default ranking works without a trained model, so its absence alone
-# does not make the service unhealthy.
+# Searches fall back to nearest-first ranking without a trained model, so its
+# absence alone does not make the service unhealthy.
 register_check("model", check_model, critical=False)

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.defaults import server_error as django_server_error
 from django.views.decorators.csrf import requires_csrf_token
 
-from .health import run_checks
+from .health import check_model, run_checks
 from .metrics import render_metrics
 from .outage import is_outage, outage_response
 
@@ -36,6 +36,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     """Serve Prometheus metrics to loopback clients or to holders of GEOSALUD_METRICS_TOKEN."""
     if not _may_read_metrics(request):
         return HttpResponseForbidden("Metrics need the bearer token set in GEOSALUD_METRICS_TOKEN.\n")
+    check_model()  # refresh geosalud_model_info from the ranker this process uses
     body, content_type = render_metrics()
     return HttpResponse(body, content_type=content_type)
 

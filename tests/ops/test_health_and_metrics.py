@@ -44,12 +44,18 @@ def test_health_503_without_graphs(client, settings, tmp_path):
 
 
 def test_health_reports_model_version(client):
-    metrics.set_model_version("ranker-test-1")
-    try:
-        body = client.get("/health/").json()
-    finally:
-        metrics._model_version = None
-    assert body["checks"]["model"] == {"ok": True, "critical": False, "version": "ranker-test-1"}
+    from matcher.ranking import get_ranker
+
+    ranker = get_ranker()
+    model = client.get("/health/").json()["checks"]["model"]
+    assert model["critical"] is False
+    if ranker is None:
+        assert model["ok"] is False
+        assert "nearest first" in model["error"]
+    else:
+        assert model["ok"] is True
+        assert model["version"] == ranker.version
+        assert metrics.model_version() == ranker.version
 
 
 def test_liveness_needs_no_services(client):
