@@ -23,6 +23,7 @@ from typing import Any
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from .exceptions import JobAlreadyRegisteredError, UnknownJobError
 from .models import Job
@@ -110,7 +111,7 @@ def enqueue(name: str, *args: str, user=None, **options: Any) -> Job:
     """Create a Job row for ``name`` and queue its Celery task.
 
     The task is sent once the surrounding transaction commits, so a worker
-    never sees a job that was rolled back. With ``CELERY_TASK_ALWAYS_EAGER``
+    never receives a job that was rolled back. With ``CELERY_TASK_ALWAYS_EAGER``
     (the single-machine default) the job runs inline before this returns.
 
     Returns
@@ -136,7 +137,14 @@ def _send(job_id: int, spec: JobSpec) -> None:
     # Imported here because ops.tasks imports this module.
     from .tasks import run_job
 
-    result = run_job.apply_async(args=[job_id], queue=spec.queue)
+    try:
+        result = run_job.apply_async(args=[job_id], queue=spec.queue)
+    except BrokerOperationalError as exc:
+        # Leave no job waiting forever in "queued"; the caller sees the outage (a 503 in views).
+        error = f"Broker unreachable, job not queued: {exc}. Start Redis or check CELERY_BROKER_URL, then queue it again."
+        Job.objects.filter(pk=job_id).update(status=Job.Status.FAILED, error=error, finished_at=timezone.now())
+        logger.error("Job %s #%s not queued: %s", spec.name, job_id, exc)
+        raise
     Job.objects.filter(pk=job_id, celery_task_id="").update(celery_task_id=result.id or "")
     logger.info("Queued job %s #%s on queue %s", spec.name, job_id, spec.queue)
 
@@ -203,7 +211,7 @@ def run_registered_command(job: Job) -> str:
     """Run the job's management command and return the tail of its output.
 
     Marks the job running, sets the progress context, and leaves marking the
-    end to the caller, which knows whether a failure will be retried.
+    end to the caller, which decides whether a failure is retried.
     """
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.RUNNING, started_at=timezone.now(), attempts=job.attempts + 1, error=""

@@ -24,7 +24,12 @@ def run_job(self, job_id: int) -> str:
     A job that already finished is skipped, so a task delivered twice (late
     acknowledgement after a worker crash) does not run the command again.
     """
-    job = Job.objects.get(pk=job_id)
+    try:
+        job = Job.objects.get(pk=job_id)
+    except TRANSIENT_ERRORS as exc:
+        # The database is down before the job even starts: wait and try again.
+        logger.warning("Job #%s could not be read (%s); retrying in %s s", job_id, exc, RETRY_BASE_DELAY_S)
+        raise self.retry(exc=exc, countdown=RETRY_BASE_DELAY_S, max_retries=3)
     if job.status in Job.FINISHED:
         logger.info("Job %s #%s already %s; skipping", job.name, job_id, job.status)
         return job.status
@@ -36,18 +41,18 @@ def run_job(self, job_id: int) -> str:
     except TRANSIENT_ERRORS as exc:
         return _retry_or_fail(self, job, spec.max_retries, exc)
     except Exception as exc:
-        # Record the failure on the row and in the metrics, then let Celery see it.
+        # Record the failure on the row, then let Celery see it.
         _finish(job, Job.Status.FAILED, f"{type(exc).__name__}: {exc}")
         logger.exception("Job %s #%s failed", job.name, job_id)
         raise
 
     _finish(job, Job.Status.SUCCEEDED)
-    logger.info("Job %s #%s succeeded", job.name, job_id)
     return Job.Status.SUCCEEDED
 
 
 def _finish(job: Job, status: str, error: str = "") -> None:
     finish_job(job, status, error)
+    logger.info("Job %s #%s finished: %s", job.name, job.pk, status)
 
 
 def _retry_or_fail(task, job: Job, max_retries: int, exc: Exception) -> str:

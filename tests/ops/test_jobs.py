@@ -112,3 +112,26 @@ def test_job_duration_metric(client, django_capture_on_commit_callbacks):
 
     assert 'geosalud_job_duration_seconds_count{job="purge_search_logs",status="succeeded"} 1.0' in text
     assert 'geosalud_job_duration_seconds_sum{job="purge_search_logs",status="succeeded"}' in text
+
+
+def test_broker_down_fails_job(settings, django_capture_on_commit_callbacks):
+    from geo_config.celery import app
+    from kombu.exceptions import OperationalError as BrokerOperationalError
+
+    # Nothing listens on port 1 of loopback, so sending fails at once.
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.conf.broker_connection_max_retries = 0
+    app.conf.broker_transport_options = {"max_retries": 0}
+    try:
+        with pytest.raises(BrokerOperationalError):
+            with django_capture_on_commit_callbacks(execute=True):
+                jobs.enqueue("purge_search_logs", days=365)
+    finally:
+        app.conf.task_always_eager = True
+        app.conf.broker_url = settings.CELERY_BROKER_URL
+        app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    job = Job.objects.get()
+
+    assert job.status == Job.Status.FAILED
+    assert "Broker unreachable" in job.error
