@@ -11,7 +11,7 @@ from django.utils.translation import get_language, gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.generic import TemplateView
 
-from geoservices.models import Need
+from geoservices.models import DataReport, Need
 from geoservices.vocabulary import INSURANCE_CHOICES, MODE_CHOICES, SEX_CHOICES, SISFOH_CHOICES
 
 from .boundaries import boundary_collection, parse_bbox
@@ -55,6 +55,7 @@ class HomeView(TemplateView):
             sisfoh_choices=SISFOH_CHOICES,
             sex_choices=SEX_CHOICES,
             mode_choices=MODE_CHOICES,
+            report_topics=DataReport.Topic.choices,
         )
         return context
 

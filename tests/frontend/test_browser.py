@@ -308,3 +308,21 @@ def test_markers_cluster_when_zoomed_out(browser, app_url):
     assert len(clusters) == 1
     assert int(clusters[0].text) == len(items)
     assert markers_shown(browser) == len(items)
+
+
+def test_report_wrong_data_from_result(browser, app_url):
+    from geoservices.models import DataReport
+
+    search_pregnant_woman_at_sjl(browser, app_url)
+    first = browser.find_element(By.CSS_SELECTOR, "#facility-list > li.facility")
+    renaes_code = first.get_attribute("id").removeprefix("facility-")
+    before = DataReport.objects.filter(renaes_code=renaes_code, topic="phone").count()
+    summary = first.find_element(By.CSS_SELECTOR, ".report summary")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", summary)
+    summary.click()
+    first.find_element(By.CSS_SELECTOR, ".report input[type=radio][value=phone]").click()
+    first.find_element(By.CSS_SELECTOR, ".report button[type=submit]").click()
+    wait(browser).until(lambda driver: first.find_element(By.CSS_SELECTOR, ".report-status").text)
+
+    assert first.find_element(By.CSS_SELECTOR, ".report-status").text.startswith("Gracias")
+    assert DataReport.objects.filter(renaes_code=renaes_code, topic="phone").count() == before + 1

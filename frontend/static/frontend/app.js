@@ -12,6 +12,7 @@
   var API_MATCH = "/api/v1/match/";
   var API_PLACES = "/api/v1/places/";
   var API_FEEDBACK = "/api/v1/feedback/";
+  var REPORT_URL = "/report-data/";
   var REFERRAL_URL = "/referral/";
   var WHATSAPP_SHARE = "https://wa.me/?text=";
   var SEARCH_PARAM = "s";
@@ -804,6 +805,7 @@
     actions.appendChild(slipLink);
     item.appendChild(actions);
     item.appendChild(feedbackBox(facility));
+    item.appendChild(reportBox(facility));
 
     item.querySelectorAll(".phone-link").forEach(function (link) {
       link.addEventListener("click", function () {
@@ -866,6 +868,50 @@
     box.appendChild(question);
     box.appendChild(buttons);
     box.appendChild(thanks);
+    return box;
+  }
+
+  // The form comes from a server-rendered template, so its topic labels are
+  // the review queue's own.
+  function reportBox(facility) {
+    var box = document.getElementById("report-template").content.cloneNode(true).querySelector(".report");
+    var reportForm = box.querySelector("form");
+    var statusLine = box.querySelector(".report-status");
+    reportForm.querySelectorAll("input[name=topic]").forEach(function (radio) {
+      radio.name = "topic-" + facility.renaes_code;
+    });
+    reportForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      reportForm.querySelectorAll(".error").forEach(function (slot) {
+        slot.hidden = true;
+      });
+      var topic = reportForm.querySelector("input[type=radio]:checked");
+      var body = {
+        renaes_code: facility.renaes_code,
+        topic: topic ? topic.value : "",
+        comment: reportForm.querySelector("textarea").value.trim()
+      };
+      postJson(REPORT_URL, body).then(function (reply) {
+        if (reply.status === 201) {
+          statusLine.textContent = gettext("Thank you. An administrator will check this facility's data.");
+          reportForm.querySelector("button").disabled = true;
+          return;
+        }
+        var errors = (reply.body && reply.body.errors) || {};
+        Object.keys(errors).forEach(function (field) {
+          var holder = reportForm.querySelector('[data-report-field="' + field + '"]');
+          var slot = holder ? holder.querySelector(".error") : null;
+          if (slot) {
+            slot.textContent = [].concat(errors[field]).join(" ");
+            slot.hidden = false;
+          } else {
+            statusLine.textContent = [].concat(errors[field]).join(" ");
+          }
+        });
+      }).catch(function () {
+        statusLine.textContent = gettext("Your answer could not be sent. Try again later.");
+      });
+    });
     return box;
   }
 
