@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", include("matcher.api_urls")),
     path("api/v1/", include("geoservices.api_urls")),
     path("api/v1/", include("planning.api_urls")),
+    path("api/v1/routing/", include("routing.api_urls")),
     path("planning/", include("planning.urls")),
     path("", include("frontend.urls")),
 ]

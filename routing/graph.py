@@ -64,6 +64,7 @@ class CompactGraph:
     _tree: cKDTree | None = field(default=None, repr=False)
     _transformer: pyproj.Transformer | None = field(default=None, repr=False)
     _edge_keys: np.ndarray | None = field(default=None, repr=False)
+    _reverse: csr_matrix | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -322,3 +323,16 @@ def nearest_source_surface(
     order = np.argsort(sources, kind="stable")
     position[reached] = order[np.searchsorted(sources[order], nearest_node[reached])]
     return times, position
+
+
+def times_to(graph: CompactGraph, target: int, limit_s: float = np.inf) -> np.ndarray:
+    """Compute every node's travel time *to* one node, in seconds (``inf`` beyond ``limit_s``).
+
+    Runs Dijkstra on the transposed graph, which is built once per graph and
+    kept, because one-way streets and slopes make times to a place differ
+    from times from it.
+    """
+    if graph._reverse is None:
+        graph._reverse = graph.adjacency.transpose().tocsr()
+        graph._reverse.sort_indices()
+    return dijkstra(graph._reverse, directed=True, indices=int(target), limit=limit_s)

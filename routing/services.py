@@ -20,9 +20,11 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import shapely.geometry
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.utils.translation import gettext as _
@@ -30,7 +32,8 @@ from django.utils.translation import gettext as _
 from . import parameters
 from .estimate import check_mode, describe, estimate_route, haversine_m, walk_leg
 from .exceptions import GraphFileError, RoutingError
-from .graph import CompactGraph, one_to_many
+from .graph import CompactGraph, one_to_many, times_to
+from .isochrones import isochrone_polygons
 from .models import RoadRegion
 
 logger = logging.getLogger(__name__)
@@ -222,3 +225,48 @@ def estimate_description(mode: str) -> dict:
         "max_m": int(parameters.MAX_ACCESS_DISTANCE_M)
     }
     return dict(facts, network_speed=network, estimate=estimate, access=access)
+
+
+#: Isochrone thresholds served when a request names none, in minutes.
+DEFAULT_ISOCHRONE_MINUTES = (15, 30, 60, 120)
+
+
+def isochrones(origin: tuple[float, float], mode: str, minutes: Sequence[int]) -> dict | None:
+    """Return isochrones around a place as a GeoJSON FeatureCollection.
+
+    Each feature is the area from which the place is reached within its
+    ``minutes`` (the walk from the place to the road included), largest
+    first so that maps draw the smaller areas on top. Returns None when no
+    road network of the app is within ``MAX_ACCESS_DISTANCE_M`` of the place.
+    """
+    check_mode(mode)
+    lon, lat = _check_point(*origin, what="origin")
+    chosen = _origin_graph(lon, lat, mode)
+    if chosen is None:
+        return None
+    region, graph, node, access_m = chosen
+    thresholds = tuple(sorted({int(m) for m in minutes}, reverse=True))
+    path = graph_dir() / region.graph_files[mode]
+    stat = path.stat()
+    features = _isochrone_features(str(path), stat.st_mtime_ns, node, float(access_m), thresholds, mode, region.slug)
+    return {"type": "FeatureCollection", "features": features}
+
+
+@lru_cache(maxsize=256)
+def _isochrone_features(
+    path: str, version: int, node: int, access_m: float, thresholds: tuple[int, ...], mode: str, slug: str
+) -> list[dict]:
+    """Build isochrone features; cached by graph file version, node and thresholds."""
+    graph = load_graph(Path(path).name)
+    _, access_s = walk_leg(access_m)
+    limit_s = max(thresholds) * 60.0 - float(access_s)
+    times_s = times_to(graph, node, limit_s) if limit_s > 0 else np.full(graph.n_nodes, np.inf)
+    polygons = isochrone_polygons(graph, times_s, [m * 60.0 - float(access_s) for m in thresholds])
+    return [
+        {
+            "type": "Feature",
+            "geometry": None if polygon is None else shapely.geometry.mapping(polygon),
+            "properties": {"minutes": m, "mode": mode, "region": slug, "source": ROAD_NETWORK},
+        }
+        for m, polygon in zip(thresholds, polygons)
+    ]

@@ -1,0 +1,8 @@
+"""URLs of the routing API, mounted under /api/v1/routing/."""
+from django.urls import path
+
+from .api_views import IsochroneView
+
+urlpatterns = [
+    path("isochrones/", IsochroneView.as_view(), name="routing-isochrones"),
+]

@@ -1,0 +1,85 @@
+"""Routing API: isochrones around a place or a facility, as GeoJSON."""
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from geoservices.models import Facility
+from geoservices.vocabulary import MODE_CHOICES
+
+from . import parameters
+from .services import DEFAULT_ISOCHRONE_MINUTES, isochrones
+
+#: Largest isochrone threshold served, in minutes.
+MAX_ISOCHRONE_MINUTES = 240
+
+
+class IsochroneQuerySerializer(serializers.Serializer):
+    """Query of ``GET /api/v1/routing/isochrones/``: a place or a facility, a mode and thresholds."""
+
+    lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    renaes_code = serializers.CharField(required=False, max_length=8)
+    mode = serializers.ChoiceField(choices=MODE_CHOICES, default="walk")
+    minutes = serializers.CharField(required=False, default=",".join(map(str, DEFAULT_ISOCHRONE_MINUTES)))
+
+    def validate_minutes(self, value: str) -> list[int]:
+        try:
+            minutes = [int(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise serializers.ValidationError(
+                gettext_lazy("Invalid minutes %(value)s: give whole minutes separated by commas, e.g. 15,30,60.")
+                % {"value": value}
+            ) from None
+        if not minutes or any(m < 1 or m > MAX_ISOCHRONE_MINUTES for m in minutes):
+            raise serializers.ValidationError(
+                gettext_lazy("Invalid minutes %(value)s: each value must be between 1 and %(max)s.")
+                % {"value": value, "max": MAX_ISOCHRONE_MINUTES}
+            )
+        return minutes
+
+    def validate(self, data: dict) -> dict:
+        has_point = "lat" in data and "lon" in data
+        if not has_point and "renaes_code" not in data:
+            raise serializers.ValidationError(
+                gettext_lazy("Give either lat and lon in decimal degrees, or the renaes_code of a facility.")
+            )
+        return data
+
+
+class IsochroneView(APIView):
+    """``GET /api/v1/routing/isochrones/``: areas from which a place is reached within N minutes."""
+
+    def get(self, request):
+        serializer = IsochroneQuerySerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        query = serializer.validated_data
+
+        if "renaes_code" in query:
+            facility = Facility.objects.filter(renaes_code=query["renaes_code"], location__isnull=False).first()
+            if facility is None:
+                raise NotFound(
+                    _("No facility with RENAES code %(code)s and a location. Check the code.")
+                    % {"code": query["renaes_code"]}
+                )
+            origin = (facility.location.x, facility.location.y)
+        else:
+            origin = (query["lon"], query["lat"])
+
+        collection = isochrones(origin, query["mode"], query["minutes"])
+        if collection is None:
+            raise ValidationError(
+                {
+                    "location": [
+                        _(
+                            "There is no road network within %(max_m)s m of this place, so no isochrones: "
+                            "they exist only where the app has street maps (Cusco, San Juan de Lurigancho "
+                            "and Ventanilla)."
+                        )
+                        % {"max_m": int(parameters.MAX_ACCESS_DISTANCE_M)}
+                    ]
+                }
+            )
+        return Response(collection)
