@@ -326,3 +326,21 @@ def test_report_wrong_data_from_result(browser, app_url):
 
     assert first.find_element(By.CSS_SELECTOR, ".report-status").text.startswith("Gracias")
     assert DataReport.objects.filter(renaes_code=renaes_code, topic="phone").count() == before + 1
+
+
+def test_vehicle_times_added_on_request(browser, app_url):
+    items = search_pregnant_woman_at_sjl(browser, app_url)
+    button = browser.find_element(By.ID, "other-mode-button")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    label = button.text
+    button.click()
+    wait(browser).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".other-mode-time"))
+    lines = [item.find_element(By.CSS_SELECTOR, ".other-mode-time").text for item in items]
+    drive = match_api(pregnant_woman_request(chosen_location(browser), mode="drive"))
+    drive_codes = {facility["renaes_code"] for facility in drive["facilities"]}
+    listed_codes = [item.get_attribute("id").removeprefix("facility-") for item in items]
+
+    assert label == "Ver también los tiempos en vehículo"
+    assert all(line.startswith("En vehículo:") for line in lines)
+    for code, line in zip(listed_codes, lines):
+        assert ("min" in line) == (code in drive_codes), line

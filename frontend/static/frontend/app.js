@@ -1118,6 +1118,54 @@
     otherBox.hidden = !otherList.children.length;
   }
 
+  /* ---------- the other travel mode ---------- */
+
+  function otherMode(mode) {
+    return mode === "walk" ? "drive" : "walk";
+  }
+
+  function setUpOtherModeButton() {
+    var button = document.getElementById("other-mode-button");
+    var mode = otherMode(state.lastRequest.mode);
+    button.textContent = mode === "drive" ? gettext("Also show times by vehicle") : gettext("Also show times walking");
+    button.disabled = false;
+    button.hidden = false;
+    document.getElementById("other-mode-status").textContent = "";
+  }
+
+  // Search again with the other mode and add its time to each listed facility.
+  function showOtherModeTimes() {
+    var button = document.getElementById("other-mode-button");
+    var statusLine = document.getElementById("other-mode-status");
+    var mode = otherMode(state.lastRequest.mode);
+    var body = Object.assign({}, state.lastRequest, {mode: mode});
+    button.disabled = true;
+    statusLine.textContent = gettext("Searching…");
+    postJson(API_MATCH, body).then(function (reply) {
+      if (reply.status !== 200) {
+        throw new Error(String(reply.status));
+      }
+      var byCode = {};
+      (reply.body.facilities || []).forEach(function (facility) {
+        byCode[facility.renaes_code] = facility;
+      });
+      var label = mode === "drive" ? gettext("By vehicle:") : gettext("Walking:");
+      document.querySelectorAll("#facility-list > li.facility").forEach(function (item) {
+        var other = byCode[item.id.replace("facility-", "")];
+        var line = item.querySelector(".other-mode-time") || element("p", "other-mode-time");
+        line.textContent = label + " " + (other
+          ? travelLine(other) + " (" + sourceLabel(other.travel_time_source) + ")"
+          : gettext("not among the nearest results for this mode"));
+        item.querySelector(".travel").after(line);
+      });
+      statusLine.textContent = "";
+      button.hidden = true;
+    }).catch(function () {
+      statusLine.textContent = gettext("The other times could not be loaded. Try again.");
+      button.disabled = false;
+    });
+  }
+
   function renderShareBox() {
     var url = shareUrl(state.lastParam);
     var whatsapp = document.getElementById("share-whatsapp");
@@ -1170,6 +1218,7 @@
 
     renderPrograms(payload.programs || []);
     renderShareBox();
+    setUpOtherModeButton();
     drawFacilities(facilities);
 
     var results = document.getElementById("results");
@@ -1192,6 +1241,7 @@
     addMember(true);
   });
   document.getElementById("share-copy").addEventListener("click", copyShareUrl);
+  document.getElementById("other-mode-button").addEventListener("click", showOtherModeTimes);
   form.addEventListener("submit", onSubmit);
   addMember(false);
   restoreSharedSearch();
