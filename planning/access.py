@@ -4,10 +4,10 @@ The rules are those of the family search (``routing.services``), applied to
 many places at once:
 
 * A place is routed on the road graph whose nearest node is closest to it,
-  if that node is within ``MAX_ACCESS_DISTANCE_M``; the walk to the node is
+  if that node is within ``MAX_ACCESS_DISTANCE_M``. The walk to the node is
   counted. Otherwise every time from that place is a straight-line estimate.
 * A facility (or a planned site) is on a graph when its nearest node of that
-  graph is within ``MAX_ACCESS_DISTANCE_M``; the walk from the node to it is
+  graph is within ``MAX_ACCESS_DISTANCE_M``. The walk from the node to it is
   counted.
 * A routed place reaches the facilities on its graph over the network only.
   A facility that the network does not reach within ``NETWORK_LIMIT_S`` is
@@ -43,8 +43,8 @@ METHOD_NAMES = {ESTIMATE: "estimate", ROAD_NETWORK: "road_network"}
 #: (sources x nodes); 5 million float64 values are 40 MB.
 MAX_BATCH_CELLS = 5_000_000
 
-#: Smallest edge weight from the virtual source, in seconds. SciPy's csgraph
-#: routines may drop explicit zeros, which would cut a facility off.
+#: Smallest edge weight from the virtual source, in seconds. A positive weight
+#: keeps every virtual edge whether or not SciPy reads explicit zeros as edges.
 _MIN_OFFSET_S = 1e-6
 
 _reversed_cache: dict[int, tuple[weakref.ref, csr_matrix]] = {}
@@ -52,7 +52,7 @@ _reversed_cache: dict[int, tuple[weakref.ref, csr_matrix]] = {}
 
 @dataclass(frozen=True)
 class PlaceSnap:
-    """Where each place joins the road graphs.
+    """Graph joins of the places: graph, node and walking time per place.
 
     Attributes
     ----------
@@ -75,7 +75,7 @@ class NearestResult:
     """Travel time from each place to its nearest facility.
 
     ``time_s`` is ``inf`` and ``facility`` is -1 where no facility is reached.
-    ``method`` holds :data:`ESTIMATE` or :data:`ROAD_NETWORK` per place.
+    ``method`` is :data:`ESTIMATE` or :data:`ROAD_NETWORK` per place.
     """
 
     time_s: np.ndarray

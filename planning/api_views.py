@@ -43,7 +43,7 @@ class PlannerAPIView(APIView):
 
 
 def stored_run(query: dict):
-    """Return the stored run for a validated query, or raise a 400 that says how to compute it."""
+    """Return the stored run for a validated query, or raise a 400 whose message explains how to compute it."""
     try:
         return scenarios.get_run(query["department"], query["care"], query["mode"], query["population"])
     except CoverageNotComputedError:

@@ -1,4 +1,4 @@
-"""Who may use the planning pages and API: staff and members of the "planner" group."""
+"""Access rules of the planning pages and API: staff and members of the "planner" group."""
 from django.contrib.auth.mixins import AccessMixin
 from rest_framework.permissions import BasePermission
 

@@ -151,7 +151,7 @@ def unmet_demand(department: str | None = None) -> list[UnmetGroup]:
 
     A search is unmet when it returned no facility or its nearest facility was
     more than ``UNMET_THRESHOLD_MIN`` minutes away. Only groups of at least
-    ``MIN_GROUP_SIZE`` unmet searches are returned; smaller groups are left
+    ``MIN_GROUP_SIZE`` unmet searches are returned. Smaller groups are left
     out whole, not merged, so no count below the threshold is ever shown.
     """
     records = SearchRecord.objects.exclude(ubigeo="")

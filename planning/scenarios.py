@@ -19,7 +19,7 @@ from .allocation import greedy_max_coverage
 from .care import THRESHOLDS_MIN, facilities_for_care, qualifying_categories
 from .exceptions import CoverageNotComputedError, PlanningError
 from .models import CoverageRun
-from .services import load_graphs
+from .services import coordinates, load_graphs
 
 logger = logging.getLogger(__name__)
 
@@ -61,19 +61,19 @@ def load_baseline(run: CoverageRun) -> Baseline:
     """Read the run's place rows into arrays; unreachable places get ``inf`` seconds."""
     rows = list(
         run.place_rows.order_by("pk").values_list(
-            "place_id", "district_id", "location", "population", "travel_time_min", "facility_id"
+            "place_id", "district_id", *coordinates("location"), "population", "travel_time_min", "facility_id"
         )
     )
-    minutes = np.array([np.inf if row[4] is None else row[4] for row in rows], dtype=float)
+    minutes = np.array([np.inf if row[5] is None else row[5] for row in rows], dtype=float)
     return Baseline(
         run=run,
         place_code=np.array([row[0] or "" for row in rows], dtype=object),
         district=np.array([row[1] for row in rows], dtype=object),
-        lon=np.array([row[2].x for row in rows], dtype=float),
-        lat=np.array([row[2].y for row in rows], dtype=float),
-        population=np.array([row[3] for row in rows], dtype=np.int64),
+        lon=np.array([row[2] for row in rows], dtype=float),
+        lat=np.array([row[3] for row in rows], dtype=float),
+        population=np.array([row[4] for row in rows], dtype=np.int64),
         time_s=minutes * 60.0,
-        facility_id=np.array([-1 if row[5] is None else row[5] for row in rows], dtype=np.int64),
+        facility_id=np.array([-1 if row[6] is None else row[6] for row in rows], dtype=np.int64),
     )
 
 
@@ -217,8 +217,8 @@ def catchments(run: CoverageRun) -> list[dict]:
     """Compute each facility's people within 30/60/120 minutes and its load.
 
     A catchment counts every person of the department within the time of the
-    facility, so catchments overlap. The load counts only the people for whom
-    the facility is the nearest of the care type. People per bed is given
+    facility, so catchments overlap. The load counts only the people whose
+    nearest facility of the care type it is. People per bed is given
     where the registry lists beds.
 
     Returns
