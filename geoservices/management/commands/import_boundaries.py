@@ -1,4 +1,7 @@
 """Import a district, province or department layer, as the admin upload does."""
+import glob
+import io
+import zipfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -21,16 +24,28 @@ def write_plan(command: BaseCommand, plan: ImportPlan, verbosity: int) -> None:
     command.stdout.write(plan.summary())
 
 
+def open_layer(path: Path) -> tuple[io.BufferedIOBase, str]:
+    """Open an upload; a bare .shp is zipped in memory with its sidecar files, as an admin would upload it."""
+    if path.suffix.lower() != ".shp":
+        return path.open("rb"), path.name
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for sibling in sorted(path.parent.glob(f"{glob.escape(path.stem)}.*")):
+            archive.write(sibling, sibling.name)
+    buffer.seek(0)
+    return buffer, f"{path.stem}.zip"
+
+
 class Command(BaseCommand):
     help = (
         "Import a boundary layer (zipped shapefile, GeoJSON or GeoPackage) into the districts, provinces "
         "or departments. Without --commit it only prints the diff. A layer with any failed feature is "
         "rejected whole, with the reasons, and the command exits non-zero.\n\n"
-        "Example: manage.py import_boundaries distritos_ayacucho.zip --level district --commit"
+        "Example: manage.py import_boundaries data/shapefiles/distritos_ayacucho/distritos_ayacucho.shp --commit"
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="Zip of a shapefile, .geojson/.json or .gpkg file.")
+        parser.add_argument("file", help="Zip of a shapefile, a .shp beside its sidecar files, or a .geojson/.json/.gpkg file.")
         parser.add_argument("--level", default="district", choices=["district", "province", "department"],
                             help="Boundary level of the layer (default: district).")
         parser.add_argument("--srid", type=int, help="EPSG code of the layer, overriding its .prj (e.g. 32718).")
@@ -49,8 +64,9 @@ class Command(BaseCommand):
             ubigeo_field=options["ubigeo_field"], name_field=options["name_field"],
         )
         try:
-            with path.open("rb") as source:
-                result = import_boundaries(source, path.name, choices, commit=options["commit"])
+            source, name = open_layer(path)
+            with source:
+                result = import_boundaries(source, name, choices, commit=options["commit"])
         except ImportRejected as exc:
             for message in exc.messages:
                 self.stderr.write(message)
