@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geoservices.models import Facility
-from geoservices.vocabulary import MODE_CHOICES
 
 from . import parameters
 from .services import DEFAULT_ISOCHRONE_MINUTES, isochrones
@@ -22,7 +21,7 @@ class IsochroneQuerySerializer(serializers.Serializer):
     lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
     lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
     renaes_code = serializers.CharField(required=False, max_length=8)
-    mode = serializers.ChoiceField(choices=MODE_CHOICES, default="walk")
+    mode = serializers.ChoiceField(choices=parameters.MODES, default="walk")
     minutes = serializers.CharField(required=False, default=",".join(map(str, DEFAULT_ISOCHRONE_MINUTES)))
 
     def validate_minutes(self, value: str) -> list[int]:

@@ -27,7 +27,6 @@ from scipy.sparse.csgraph import connected_components
 
 from . import parameters
 from .elevation import ElevationGrid, edge_grades, walk_speed_kph
-from .estimate import check_mode
 from .exceptions import GraphBuildError
 from .graph import CompactGraph, utm_epsg
 
@@ -166,7 +165,9 @@ def mode_edges(G: nx.MultiDiGraph, mode: str, elevation: ElevationGrid | None = 
     ``maxspeed`` where tagged and from
     :data:`routing.parameters.DRIVE_SPEED_KPH` elsewhere.
     """
-    check_mode(mode)
+    if mode not in parameters.GRAPH_MODES:
+        msg = f"No graph is built for mode {mode!r}; build one of: {', '.join(parameters.GRAPH_MODES)}."
+        raise GraphBuildError(msg)
     allowed = walk_allowed if mode == "walk" else drive_allowed
     kept = [(u, v, k) for u, v, k, data in G.edges(keys=True, data=True) if allowed(data)]
     if not kept:
@@ -282,7 +283,7 @@ def compact(
 
 
 def build_graphs(
-    path: Path, modes: tuple[str, ...] = parameters.MODES, elevation: ElevationGrid | None = None
+    path: Path, modes: tuple[str, ...] = parameters.GRAPH_MODES, elevation: ElevationGrid | None = None
 ) -> dict[str, CompactGraph]:
     """Build the compact graph of each mode from one OSM extract.
 

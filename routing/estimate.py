@@ -57,7 +57,10 @@ def estimate_route(straight_m: ArrayLike, mode: str) -> tuple[np.ndarray, np.nda
     check_mode(mode)
     distance_m = np.asarray(straight_m, dtype=float) * parameters.CIRCUITY_FACTOR[mode]
     speed_mps = parameters.kph_to_mps(parameters.ESTIMATE_SPEED_KPH[mode])
-    return distance_m, distance_m / speed_mps
+    travel_time_s = distance_m / speed_mps
+    if mode == "transit":
+        travel_time_s = travel_time_s + parameters.TRANSIT_WAIT_S
+    return distance_m, travel_time_s
 
 
 def walk_leg(straight_m: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -83,4 +86,6 @@ def describe(mode: str) -> dict:
         "access_circuity_factor": parameters.CIRCUITY_FACTOR["walk"],
         "max_access_distance_m": parameters.MAX_ACCESS_DISTANCE_M,
         "network_limit_s": parameters.NETWORK_LIMIT_S,
+        "transit_time_factor": parameters.TRANSIT_TIME_FACTOR if mode == "transit" else None,
+        "transit_wait_s": parameters.TRANSIT_WAIT_S if mode == "transit" else None,
     }

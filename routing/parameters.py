@@ -8,8 +8,11 @@ distances in metres and times in seconds unless a name says otherwise.
 import hashlib
 import json
 
-#: Travel modes that have road graphs and estimates.
-MODES = ("walk", "drive")
+#: Travel modes that have their own road graphs.
+GRAPH_MODES = ("walk", "drive")
+
+#: Travel modes that queries accept. Public transport runs on the drive graph.
+MODES = ("walk", "drive", "transit")
 
 # --- Walking -----------------------------------------------------------------
 
@@ -70,6 +73,17 @@ DRIVE_SPEED_KPH = {
 #: drive filter keeps only the classes in :data:`DRIVE_SPEED_KPH`.
 DRIVE_FALLBACK_SPEED_KPH = 30.0
 
+# --- Public transport ---------------------------------------------------------
+
+#: Ratio of bus (combi, micro) in-vehicle time to free-flow driving time: buses
+#: stop for passengers and run in traffic. 1.5 is an assumption, not a
+#: measurement of Peruvian services.
+TRANSIT_TIME_FACTOR = 1.5
+
+#: Waiting time added once per public-transport trip: half of an assumed 20-minute
+#: headway. Transfers are not modelled.
+TRANSIT_WAIT_S = 600.0
+
 #: ``service`` values left out of the drive graph: parking aisles are not
 #: through roads and would add detours that no driver takes.
 DRIVE_EXCLUDED_SERVICES = frozenset({"parking_aisle"})
@@ -103,12 +117,30 @@ PROBE_MARGIN_S = 600.0
 #: reaches. Urban street grids stay near 1.2-1.3; 1.4 leaves room for the
 #: hills, ravines and switchbacks of the rest of Peru. The access and egress
 #: legs of routed trips use the walking value too.
-CIRCUITY_FACTOR = {"walk": 1.4, "drive": 1.4}
+CIRCUITY_FACTOR = {"walk": 1.4, "drive": 1.4, "transit": 1.4}
 
 #: Average speed of the straight-line estimate. Walking uses the network
 #: walking speed. Driving uses 30 km/h, the urban street limit, which is also
 #: a plausible average for mixed paved and unpaved roads outside cities.
-ESTIMATE_SPEED_KPH = {"walk": WALK_SPEED_KPH, "drive": 30.0}
+#: Public transport is the driving speed divided by TRANSIT_TIME_FACTOR, and
+#: its estimate adds TRANSIT_WAIT_S.
+ESTIMATE_SPEED_KPH = {"walk": WALK_SPEED_KPH, "drive": 30.0, "transit": 30.0 / TRANSIT_TIME_FACTOR}
+
+
+def graph_mode(mode: str) -> str:
+    """Return the road graph a travel mode runs on."""
+    return "drive" if mode == "transit" else mode
+
+
+def network_time_s(mode: str, graph_time_s):
+    """Turn times on the mode's graph into the mode's travel times, in seconds.
+
+    Public transport scales driving time and adds the wait; other modes use
+    the graph time as it is.
+    """
+    if mode == "transit":
+        return graph_time_s * TRANSIT_TIME_FACTOR + TRANSIT_WAIT_S
+    return graph_time_s
 
 #: Mean Earth radius (IUGG), for haversine distances.
 EARTH_RADIUS_M = 6_371_008.8

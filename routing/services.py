@@ -141,7 +141,8 @@ def travel_times(
     destinations
         ``(lon, lat)`` pairs in EPSG:4326 degrees.
     mode
-        ``"walk"`` or ``"drive"``.
+        ``"walk"``, ``"drive"`` or ``"transit"`` (public transport, on the
+        drive graph with the factors of :mod:`routing.parameters`).
 
     Returns
     -------
@@ -169,7 +170,7 @@ def travel_times(
     sources = [ESTIMATE] * len(points)
     regions: list[str | None] = [None] * len(points)
 
-    chosen = _origin_graph(lon, lat, mode)
+    chosen = _origin_graph(lon, lat, parameters.graph_mode(mode))
     if chosen is not None:
         region, graph, origin_node, access_m = chosen
         dest_nodes, egress_m = graph.nearest_nodes(dest_lon, dest_lat)
@@ -179,6 +180,7 @@ def travel_times(
         network_s, network_m = one_to_many(
             graph, origin_node, dest_nodes[routed], parameters.NETWORK_LIMIT_S, probe_limit_s=probe_s
         )
+        network_s = parameters.network_time_s(mode, network_s)
         access_leg_m, access_leg_s = walk_leg(access_m)
         egress_leg_m, egress_leg_s = walk_leg(egress_m[routed])
         for i, index in enumerate(routed):
@@ -205,7 +207,12 @@ def estimate_description(mode: str) -> dict:
     ``estimate`` sentences in the active language.
     """
     facts = describe(mode)
-    if mode == "walk":
+    if mode == "transit":
+        network = _(
+            "On the road network: public transport, estimated as the driving time times %(factor)s "
+            "plus %(wait)s minutes of waiting; real routes and timetables are not used."
+        ) % {"factor": parameters.TRANSIT_TIME_FACTOR, "wait": int(parameters.TRANSIT_WAIT_S / 60)}
+    elif mode == "walk":
         network = _("On the road network: walking at %(speed)s km/h on every walkable street and path.") % {
             "speed": parameters.WALK_SPEED_KPH
         }
@@ -221,6 +228,10 @@ def estimate_description(mode: str) -> dict:
         "Estimate: straight-line distance times %(circuity)s, at %(speed)s km/h. "
         "Used where no road network of the app reaches the place."
     ) % {"circuity": facts["circuity_factor"], "speed": facts["estimate_speed_kph"]}
+    if mode == "transit":
+        estimate += " " + _("Public transport estimates add %(wait)s minutes of waiting.") % {
+            "wait": int(parameters.TRANSIT_WAIT_S / 60)
+        }
     access = _("The walk between the place and the nearest road (up to %(max_m)s m) is included.") % {
         "max_m": int(parameters.MAX_ACCESS_DISTANCE_M)
     }
@@ -241,12 +252,12 @@ def isochrones(origin: tuple[float, float], mode: str, minutes: Sequence[int]) -
     """
     check_mode(mode)
     lon, lat = _check_point(*origin, what="origin")
-    chosen = _origin_graph(lon, lat, mode)
+    chosen = _origin_graph(lon, lat, parameters.graph_mode(mode))
     if chosen is None:
         return None
     region, graph, node, access_m = chosen
     thresholds = tuple(sorted({int(m) for m in minutes}, reverse=True))
-    path = graph_dir() / region.graph_files[mode]
+    path = graph_dir() / region.graph_files[parameters.graph_mode(mode)]
     stat = path.stat()
     features = _isochrone_features(str(path), stat.st_mtime_ns, node, float(access_m), thresholds, mode, region.slug)
     return {"type": "FeatureCollection", "features": features}
@@ -259,8 +270,12 @@ def _isochrone_features(
     """Build isochrone features; cached by graph file version, node and thresholds."""
     graph = load_graph(Path(path).name)
     _, access_s = walk_leg(access_m)
+    # Graph time that fits in the largest threshold, after the walk and, for public transport, the wait.
     limit_s = max(thresholds) * 60.0 - float(access_s)
-    times_s = times_to(graph, node, limit_s) if limit_s > 0 else np.full(graph.n_nodes, np.inf)
+    if mode == "transit":
+        limit_s = (limit_s - parameters.TRANSIT_WAIT_S) / parameters.TRANSIT_TIME_FACTOR
+    graph_times_s = times_to(graph, node, limit_s) if limit_s > 0 else np.full(graph.n_nodes, np.inf)
+    times_s = parameters.network_time_s(mode, graph_times_s)
     polygons = isochrone_polygons(graph, times_s, [m * 60.0 - float(access_s) for m in thresholds])
     return [
         {

@@ -29,10 +29,17 @@ def test_estimate_uses_stated_factors(mode):
     distance_m, travel_time_s = estimate_route([1000.0, 0.0], mode)
     circuity = parameters.CIRCUITY_FACTOR[mode]
     speed_mps = parameters.ESTIMATE_SPEED_KPH[mode] / 3.6
+    wait_s = parameters.TRANSIT_WAIT_S if mode == "transit" else 0.0
     assert distance_m[0] == pytest.approx(1000.0 * circuity)
-    assert travel_time_s[0] == pytest.approx(1000.0 * circuity / speed_mps)
+    assert travel_time_s[0] == pytest.approx(1000.0 * circuity / speed_mps + wait_s)
     assert distance_m[1] == 0.0
-    assert travel_time_s[1] == 0.0
+    assert travel_time_s[1] == wait_s
+
+
+def test_transit_estimate_slower_than_drive():
+    _, drive_s = estimate_route(5000.0, "drive")
+    _, transit_s = estimate_route(5000.0, "transit")
+    assert transit_s == pytest.approx(drive_s * parameters.TRANSIT_TIME_FACTOR + parameters.TRANSIT_WAIT_S)
 
 
 def test_walk_leg_is_walking_estimate():

@@ -45,6 +45,16 @@ def test_walk_isochrone_smaller_than_drive(client, sjl_facility):
     assert areas["walk"] < areas["drive"]
 
 
+def test_transit_isochrone_inside_drive(client, sjl_facility):
+    areas = {}
+    for mode in ("transit", "drive"):
+        response = client.get(URL, {"renaes_code": sjl_facility.renaes_code, "mode": mode, "minutes": "15"})
+        assert response.status_code == 200
+        areas[mode] = GEOSGeometry(json.dumps(_polygons(response)[15])).area
+    # Ten of the 15 minutes go to waiting, and the bus is slower.
+    assert areas["transit"] < areas["drive"]
+
+
 def test_point_isochrones_default_minutes(client, sjl_facility):
     location = sjl_facility.location
     response = client.get(URL, {"lat": location.y, "lon": location.x})

@@ -81,18 +81,18 @@ def sjl_facilities(sjl_region):
 def test_sjl_region_registered(sjl_region):
     assert sjl_region.osm_date.isoformat() == "2024-06-27"
     assert sorted(sjl_region.modes) == ["drive", "walk"]
-    for mode in sjl_region.modes:
+    for mode in sjl_region.modes:  # the graph modes; public transport uses the drive graph
         graph = services.load_graph(sjl_region.graph_files[mode])
         assert sjl_region.counts[mode] == {"nodes": graph.n_nodes, "edges": graph.n_edges}
 
 
-@pytest.mark.parametrize("mode", parameters.MODES)
+@pytest.mark.parametrize("mode", parameters.GRAPH_MODES)
 def test_graph_nodes_match_reference_component(reference, sjl_region, mode):
     graph = services.load_graph(sjl_region.graph_files[mode])
     assert set(graph.node_osmid.tolist()) == set(reference[mode].nodes)
 
 
-@pytest.mark.parametrize("mode", parameters.MODES)
+@pytest.mark.parametrize("mode", parameters.GRAPH_MODES)
 def test_node_times_match_networkx(reference, sjl_region, sjl_facilities, mode):
     graph = services.load_graph(sjl_region.graph_files[mode])
     origin = sjl_facilities[0].location
@@ -108,7 +108,7 @@ def test_node_times_match_networkx(reference, sjl_region, sjl_facilities, mode):
         assert time_s == pytest.approx(expected[graph.node_osmid[node]], rel=1e-9, abs=1e-4)
 
 
-@pytest.mark.parametrize("mode", parameters.MODES)
+@pytest.mark.parametrize("mode", parameters.GRAPH_MODES)
 def test_facility_times_match_networkx(reference, sjl_facilities, mode):
     ref = reference[mode]
     origin, destinations = sjl_facilities[0].location, [f.location for f in sjl_facilities[1:]]
@@ -153,6 +153,24 @@ def test_one_way_streets_by_mode(reference, sjl_region):
         wu, wv = walk_index[u], walk_index[v]
         assert walk.adjacency[wu, wv] > 0
         assert walk.adjacency[wv, wu] == walk.adjacency[wu, wv]
+
+
+def test_transit_scales_drive_network_time(sjl_region, sjl_facilities):
+    origin = sjl_facilities[0].location
+    points = [(f.location.x, f.location.y) for f in sjl_facilities[1:]]
+    drive = services.travel_times((origin.x, origin.y), points, "drive")
+    transit = services.travel_times((origin.x, origin.y), points, "transit")
+
+    graph = services.load_graph(sjl_region.graph_files["drive"])
+    _, access_m = graph.nearest_nodes(origin.x, origin.y)
+    _, egress_m = graph.nearest_nodes([p[0] for p in points], [p[1] for p in points])
+    legs_s = walk_leg(access_m)[1] + walk_leg(egress_m)[1]
+    for by_car, by_bus, walk_s in zip(drive, transit, legs_s):
+        network_s = by_car.minutes * 60 - walk_s
+        expected_s = walk_s + network_s * parameters.TRANSIT_TIME_FACTOR + parameters.TRANSIT_WAIT_S
+        assert by_bus.source == "road_network"
+        assert by_bus.minutes * 60 == pytest.approx(expected_s)
+        assert by_bus.distance_km == pytest.approx(by_car.distance_km)
 
 
 def test_destination_off_graph_gets_estimate(sjl_facilities):

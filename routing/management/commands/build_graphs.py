@@ -81,7 +81,7 @@ class Command(BaseCommand):
         sha256 = file_sha256(source)
         elevation = read_elevation_grid(source_dir / region.elevation_file) if region.elevation_file else None
         elevation_sha256 = None if elevation is None else elevation.source_sha256
-        files = {mode: graph_dir / graph_file_name(region.slug, mode) for mode in parameters.MODES}
+        files = {mode: graph_dir / graph_file_name(region.slug, mode) for mode in parameters.GRAPH_MODES}
         stale = [
             mode
             for mode, path in files.items()
