@@ -6,6 +6,10 @@ drops the real data that ``django_db_setup`` loaded once for the whole run.
 ``app_server`` runs the same live server thread without that flush: the
 browser reads the loaded data, and what the app itself writes (search
 records, feedback) stays in the test database like in production.
+
+Browser tests must still carry ``pytest.mark.django_db``: pytest-django
+creates the test database only for runs that contain a test asking for it,
+and otherwise the live server would read and write the dev database.
 """
 import os
 import shutil
@@ -98,10 +102,12 @@ def screenshot(browser, tmp_path):
         if not full_page:
             browser.save_screenshot(str(path))
             return path
+        # The phone viewport is emulated, so it is resized through DevTools, not the window.
         height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(PHONE_WINDOW[0], max(PHONE_WINDOW[1], height))
+        metrics = {"width": PHONE_WINDOW[0], "deviceScaleFactor": 1, "mobile": True}
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", dict(metrics, height=max(PHONE_WINDOW[1], height)))
         browser.save_screenshot(str(path))
-        browser.set_window_size(*PHONE_WINDOW)
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", dict(metrics, height=PHONE_WINDOW[1]))
         return path
 
     return save

@@ -15,7 +15,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-pytestmark = pytest.mark.browser
+# django_db makes pytest-django set up the test database even when only
+# browser tests run; without it the live server would use the dev database.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 #: A point in San Juan de Lurigancho, Lima, inside the road-network extract.
 SJL_LAT, SJL_LON = -11.98, -77.00

@@ -9,7 +9,9 @@ import urllib.request
 
 import pytest
 
-pytestmark = pytest.mark.browser
+# django_db makes pytest-django set up the test database even when only
+# browser tests run; without it the live server would use the dev database.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 #: First-view budget, in bytes after gzip compression, map tiles aside.
 BUDGET_GZIP_BYTES = 250_000
