@@ -104,7 +104,7 @@
   }
 
   // Share links carry the search request as URL-safe base64 of its UTF-8
-  // JSON, without padding; frontend/sharing.py reads and writes the same.
+  // JSON, without padding. frontend/sharing.py reads and writes the same.
   function encodeSearch(body) {
     var bytes = new TextEncoder().encode(JSON.stringify(body));
     var binary = "";
@@ -136,7 +136,7 @@
   // Called by django-leaflet once the map exists (see the leaflet_map tag).
   window.geosaludInitMap = function (map) {
     state.map = map;
-    // django-leaflet keeps its maps out of the global scope; browser tests
+    // django-leaflet keeps its maps out of the global scope, so browser tests
     // and the console reach this one here.
     window.geosaludMap = map;
     state.facilityLayer = L.layerGroup().addTo(map);
@@ -934,8 +934,8 @@
   }
 
   // Return true or false from hours such as "08:00 - 20:00", "07:00-01:00"
-  // or "24 HORAS"; null when the text has another form. The registry gives
-  // no days of the week, so this reads the hours as daily.
+  // or "24 HORAS", and null when the text has another form. The registry
+  // gives no days of the week, so this reads the hours as daily.
   function isOpenNow(hours, now) {
     var text = String(hours || "");
     if (/24\s*HORAS/i.test(text)) {
