@@ -80,19 +80,20 @@ def check_cache() -> CheckResult:
 
 
 def check_graphs() -> CheckResult:
-    """Load every road graph file that ``build_graphs`` wrote (cached after the first call)."""
-    from routing.services import graph_dir, load_graph
+    """Load the graph file of every road region and mode (cached after the first call)."""
+    from routing.exceptions import RoutingError
+    from routing.models import RoadRegion
+    from routing.services import load_graph
 
-    folder = graph_dir()
-    files = sorted(folder.glob("*.npz")) if folder.is_dir() else []
-    if not files:
+    file_names = [name for region in RoadRegion.objects.all() for name in region.graph_files.values()]
+    if not file_names:
         return CheckResult(False, {"error": "no road graphs; run manage.py build_graphs"})
-    try:
-        for path in files:
-            load_graph(path.name)
-    except (OSError, ValueError, KeyError) as exc:
-        return CheckResult(False, {"error": f"graph {path.name} is unreadable ({type(exc).__name__}); rerun build_graphs"})
-    return CheckResult(True, {"graphs": len(files)})
+    for file_name in file_names:
+        try:
+            load_graph(file_name)
+        except (OSError, ValueError, RoutingError) as exc:
+            return CheckResult(False, {"error": f"graph {file_name} is unreadable ({type(exc).__name__}); rerun build_graphs"})
+    return CheckResult(True, {"graphs": len(file_names)})
 
 
 def check_model() -> CheckResult:

@@ -118,7 +118,13 @@ def test_broker_down_fails_job(settings, django_capture_on_commit_callbacks):
     from geo_config.celery import app
     from kombu.exceptions import OperationalError as BrokerOperationalError
 
+    def drop_connection_pools():
+        # Celery caches broker connections, so a changed broker_url needs fresh pools.
+        app._pool = None
+        app.amqp._producer_pool = None
+
     # Nothing listens on port 1 of loopback, so sending fails at once.
+    drop_connection_pools()
     app.conf.task_always_eager = False
     app.conf.broker_url = "redis://127.0.0.1:1/0"
     app.conf.broker_connection_max_retries = 0
@@ -131,6 +137,7 @@ def test_broker_down_fails_job(settings, django_capture_on_commit_callbacks):
         app.conf.task_always_eager = True
         app.conf.broker_url = settings.CELERY_BROKER_URL
         app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        drop_connection_pools()
     job = Job.objects.get()
 
     assert job.status == Job.Status.FAILED
