@@ -336,3 +336,59 @@ def times_to(graph: CompactGraph, target: int, limit_s: float = np.inf) -> np.nd
         graph._reverse = graph.adjacency.transpose().tocsr()
         graph._reverse.sort_indices()
     return dijkstra(graph._reverse, directed=True, indices=int(target), limit=limit_s)
+
+
+def reverse_graph(graph: CompactGraph) -> CompactGraph:
+    """Return the transposed graph, with edge lengths carried along.
+
+    Shortest paths on it run against the edge directions: a search from a
+    place gives every node's time *to* that place.
+    """
+    n_edges = graph.n_edges
+    # Transpose edge positions instead of weights, then look the weights up.
+    positions = csr_matrix(
+        (np.arange(1, n_edges + 1, dtype=np.float64), graph.adjacency.indices, graph.adjacency.indptr),
+        shape=graph.adjacency.shape,
+    )
+    transposed = positions.transpose().tocsr()
+    transposed.sort_indices()
+    order = transposed.data.astype(np.int64) - 1
+    adjacency = csr_matrix(
+        (graph.adjacency.data[order], transposed.indices, transposed.indptr), shape=graph.adjacency.shape
+    )
+    return CompactGraph(
+        adjacency=adjacency,
+        length_m=graph.length_m[order],
+        node_osmid=graph.node_osmid,
+        node_lon=graph.node_lon,
+        node_lat=graph.node_lat,
+        meta=dict(graph.meta, reversed=True),
+    )
+
+
+def times_and_lengths_to(
+    reverse: CompactGraph, target: int, limit_s: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compute every node's fastest time to ``target`` and that path's length.
+
+    Parameters
+    ----------
+    reverse
+        The transposed graph, from :func:`reverse_graph`.
+    target
+        Node index of the destination.
+    limit_s
+        Search no further than this travel time, in seconds.
+
+    Returns
+    -------
+    travel_time_s, distance_m
+        Per node, in seconds and metres; ``inf`` beyond ``limit_s``.
+    """
+    times, predecessors = dijkstra(
+        reverse.adjacency, directed=True, indices=int(target), limit=limit_s, return_predecessors=True
+    )
+    reached = np.flatnonzero(np.isfinite(times))
+    distance_m = np.full(reverse.n_nodes, np.inf)
+    distance_m[reached] = path_lengths(reverse, predecessors, reached)
+    return times, distance_m

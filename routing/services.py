@@ -34,6 +34,7 @@ from .estimate import check_mode, describe, estimate_route, haversine_m, walk_le
 from .exceptions import GraphFileError, RoutingError
 from .graph import CompactGraph, one_to_many, times_to
 from .isochrones import isochrone_polygons
+from .matrix import FacilityMatrix
 from .models import RoadRegion
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ ESTIMATE = "estimate"
 _METRES_PER_DEGREE = 111_320.0
 
 _graph_cache: dict[Path, tuple[tuple[int, int], CompactGraph]] = {}
+_matrix_cache: dict[Path, tuple[tuple[int, int], FacilityMatrix]] = {}
 _graph_cache_lock = threading.Lock()
 
 
@@ -87,6 +89,55 @@ def load_graph(file_name: str) -> CompactGraph:
     with _graph_cache_lock:
         _graph_cache[path] = (version, graph)
     return graph
+
+
+def load_matrix(graph_file: str, graph: CompactGraph) -> FacilityMatrix | None:
+    """Load the facility matrix of a graph file, or None if missing or built on another graph version."""
+    path = graph_dir() / graph_file.replace(".npz", "_facilities.npz")
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    version = (stat.st_mtime_ns, stat.st_size)
+    with _graph_cache_lock:
+        cached = _matrix_cache.get(path)
+    if cached is not None and cached[0] == version:
+        matrix = cached[1]
+    else:
+        try:
+            matrix = FacilityMatrix.load(path)
+        except GraphFileError as exc:
+            logger.warning("Ignoring the facility matrix %s: %s", path.name, exc)
+            return None
+        with _graph_cache_lock:
+            _matrix_cache[path] = (version, matrix)
+    return matrix if matrix.fits(graph) else None
+
+
+def _network_legs(
+    region: RoadRegion, mode: str, graph: CompactGraph, origin_node: int, nodes: np.ndarray, probe_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compute graph times (s) and lengths (m) from the origin node to each node.
+
+    Nodes with a row in the facility matrix are read from it; the others go
+    through one Dijkstra search. Times beyond ``NETWORK_LIMIT_S`` become ``inf``.
+    """
+    times = np.full(len(nodes), np.inf)
+    lengths = np.full(len(nodes), np.inf)
+    matrix = load_matrix(region.graph_files[parameters.graph_mode(mode)], graph)
+    rows = np.full(len(nodes), -1) if matrix is None else matrix.rows_for(nodes)
+    cached = rows >= 0
+    if cached.any():
+        times[cached] = matrix.travel_time_s[rows[cached], origin_node]
+        lengths[cached] = matrix.distance_m[rows[cached], origin_node]
+    if not cached.all():
+        times[~cached], lengths[~cached] = one_to_many(
+            graph, origin_node, nodes[~cached], parameters.NETWORK_LIMIT_S, probe_limit_s=probe_s
+        )
+    beyond = times > parameters.NETWORK_LIMIT_S
+    times[beyond] = np.inf
+    lengths[beyond] = np.inf
+    return times, lengths
 
 
 def _check_point(lon: float, lat: float, what: str) -> tuple[float, float]:
@@ -177,9 +228,7 @@ def travel_times(
         routed = np.flatnonzero(egress_m <= parameters.MAX_ACCESS_DISTANCE_M)
         # Probe with three times the slowest estimate first: most searches end there.
         probe_s = 3.0 * float(estimate_s[routed].max(initial=0.0)) + parameters.PROBE_MARGIN_S
-        network_s, network_m = one_to_many(
-            graph, origin_node, dest_nodes[routed], parameters.NETWORK_LIMIT_S, probe_limit_s=probe_s
-        )
+        network_s, network_m = _network_legs(region, mode, graph, origin_node, dest_nodes[routed], probe_s)
         network_s = parameters.network_time_s(mode, network_s)
         access_leg_m, access_leg_s = walk_leg(access_m)
         egress_leg_m, egress_leg_s = walk_leg(egress_m[routed])

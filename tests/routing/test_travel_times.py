@@ -246,3 +246,26 @@ def test_build_graphs_idempotent():
     call_command("build_graphs", stdout=output)
     assert "created: 1, updated: 0, skipped: 2, failed: 0, graph files built: 0" in output.getvalue()
     assert RoadRegion.objects.count() == 3
+
+
+def test_matrix_agrees_with_dijkstra(sjl_region, sjl_facilities):
+    graph = services.load_graph(sjl_region.graph_files["walk"])
+    matrix = services.load_matrix(sjl_region.graph_files["walk"], graph)
+    assert matrix is not None
+    facility_nodes, _ = graph.nearest_nodes([f.location.x for f in sjl_facilities], [f.location.y for f in sjl_facilities])
+    rows = matrix.rows_for(facility_nodes)
+    assert np.all(rows >= 0)
+
+    origins = np.random.default_rng(5).choice(graph.n_nodes, size=20, replace=False)
+    for origin in origins:
+        times, lengths = one_to_many(graph, int(origin), facility_nodes)
+        np.testing.assert_allclose(matrix.travel_time_s[rows, origin], times, rtol=1e-9)
+        np.testing.assert_allclose(matrix.distance_m[rows, origin], lengths, rtol=1e-9)
+
+
+def test_matrix_for_other_graph_ignored(sjl_region):
+    walk = services.load_graph(sjl_region.graph_files["walk"])
+    drive = services.load_graph(sjl_region.graph_files["drive"])
+    matrix = services.load_matrix(sjl_region.graph_files["walk"], walk)
+    assert matrix.fits(walk)
+    assert not matrix.fits(drive)

@@ -16,6 +16,8 @@ from routing import parameters
 from routing.build import build_graphs, file_sha256
 from routing.exceptions import RoutingError
 from routing.graph import CompactGraph, read_meta
+from geoservices.models import Facility
+from routing.matrix import FacilityMatrix, build_matrix
 from routing.models import RoadRegion
 from routing.rasters import read_elevation_grid
 from routing.regions import STAGED_REGIONS, StagedRegion
@@ -34,11 +36,31 @@ def graph_file_name(slug: str, mode: str) -> str:
     return f"{slug}_{mode}.npz"
 
 
+def matrix_file_name(slug: str, mode: str) -> str:
+    """Return the facility matrix file name of one region and mode."""
+    return f"{slug}_{mode}_facilities.npz"
+
+
+def _bbox_wkt(graph: CompactGraph) -> str:
+    min_lon, min_lat, max_lon, max_lat = graph.bounds()
+    return (
+        f"POLYGON(({min_lon} {min_lat}, {max_lon} {min_lat}, {max_lon} {max_lat}, "
+        f"{min_lon} {max_lat}, {min_lon} {min_lat}))"
+    )
+
+
+def _margin_deg(graph: CompactGraph) -> float:
+    """Return the access distance in degrees of longitude at the graph's latitude (an upper bound)."""
+    lat = max(abs(graph.bounds()[1]), abs(graph.bounds()[3]))
+    return float(parameters.MAX_ACCESS_DISTANCE_M / 111_320.0 / max(np.cos(np.radians(lat)), 0.1))
+
+
 class Command(BaseCommand):
     help = (
         "Build the walk and drive graphs of every staged OSM extract and record each region in the "
-        "database. A region whose source file and graph rules are unchanged reuses its graph files "
-        "and only has its database row refreshed.\n"
+        "database, then precompute each graph's facility travel-time matrix (run load_data first). "
+        "A region whose source file and graph rules are unchanged reuses its graph files and only has "
+        "its database row refreshed; a matrix is rebuilt only when its graph or facilities changed.\n"
         "Example: manage.py build_graphs --region lima-sjl-canto-grande --force"
     )
 
@@ -102,7 +124,32 @@ class Command(BaseCommand):
             self.stdout.write(f"{region.slug} {mode}: {action}, {graph.n_nodes} nodes, {graph.n_edges} edges")
 
         status = self.register(region, sha256, graphs)
+        for mode, graph in graphs.items():
+            self.refresh_matrix(region, graph, graph_dir / matrix_file_name(region.slug, mode), options["force"])
         return Outcome(status=status, built=len(built))
+
+    def refresh_matrix(self, region: StagedRegion, graph: CompactGraph, path: Path, force: bool) -> None:
+        """Rebuild the facility matrix of one graph unless it matches the graph and the facilities."""
+        locations = Facility.objects.filter(is_searchable=True, location__isnull=False).filter(
+            location__dwithin=(GEOSGeometry(_bbox_wkt(graph), srid=4326), _margin_deg(graph))
+        ).values_list("location", flat=True)
+        lon = np.array([p.x for p in locations])
+        lat = np.array([p.y for p in locations])
+        target_nodes = np.empty(0, dtype=np.int64)
+        if len(lon):
+            nodes, distance_m = graph.nearest_nodes(lon, lat)
+            target_nodes = np.unique(nodes[distance_m <= parameters.MAX_ACCESS_DISTANCE_M])
+
+        current = None
+        if path.exists() and not force:
+            try:
+                current = FacilityMatrix.load(path)
+            except RoutingError:
+                current = None
+        if current is not None and current.fits(graph) and np.array_equal(current.target_nodes, target_nodes):
+            return
+        build_matrix(graph, target_nodes, parameters.NETWORK_LIMIT_S).save(path)
+        self.stdout.write(f"{region.slug} {graph.mode}: facility matrix built for {len(target_nodes)} facility nodes")
 
     @transaction.atomic
     def register(self, region: StagedRegion, sha256: str, graphs: dict[str, CompactGraph]) -> str:
