@@ -45,6 +45,8 @@ class UploadLimits:
     max_files: int = 20
     max_uncompressed_bytes: int = 512 * 1024 * 1024
     max_compression_ratio: float = 200.0
+    #: Limit for OpenStreetMap extracts, which are far larger than boundary layers.
+    max_road_network_bytes: int = 1024 * 1024 * 1024
 
 
 def upload_limits() -> UploadLimits:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from ops.jobs import report_progress
+
 from .archive import copy_upload, unpack_zip, upload_limits, workspace
 from .boundaries import apply_boundaries, get_level, map_fields, plan_boundaries, preview_geojson
 from .errors import ImportRejected, reject
@@ -96,8 +98,10 @@ def import_boundaries(source, name: str, options: BoundaryOptions, *, commit: bo
             layer = read_layer(
                 find_layer_file(files, name), srid=options.srid, encoding=options.encoding, layer=options.layer
             )
+        report_progress(0.3, message=f"Read {len(layer.frame)} features from {name}")
         mapping = map_fields(layer, level, options.ubigeo_field, options.name_field)
         plan = plan_boundaries(layer, level, mapping, name, sha256)
+        report_progress(0.6, message=f"Planned {name}: {plan.summary()}")
     except ImportRejected as exc:
         if commit:
             record_rejection("boundaries", exc.messages, user, target=level.name, file_name=name, sha256=sha256)
@@ -146,8 +150,10 @@ def import_facilities(source, name: str, *, strict: bool = False, commit: bool =
         with workspace() as folder:
             files, sha256 = unpacked_files(source, name, folder)
             rows = read_table(_table_file(files, name))
+        report_progress(0.2, message=f"Read {len(rows)} rows from {name}")
         layout = detect_layout(rows, name)
         plan = plan_facilities(rows, layout, name, sha256, strict=strict)
+        report_progress(0.6, message=f"Planned {name}: {plan.summary()}")
     except ImportRejected as exc:
         if commit:
             record_rejection("facilities", exc.messages, user, target="facility", file_name=name, sha256=sha256)

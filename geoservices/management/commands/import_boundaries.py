@@ -4,8 +4,10 @@ import io
 import zipfile
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from geoservices.imports import staging
 from geoservices.imports.errors import ImportRejected
 from geoservices.imports.plan import ImportPlan
 from geoservices.imports.services import BoundaryOptions, import_boundaries
@@ -36,6 +38,25 @@ def open_layer(path: Path) -> tuple[io.BufferedIOBase, str]:
     return buffer, f"{path.stem}.zip"
 
 
+def add_job_arguments(parser) -> None:
+    """Add the options the admin's background jobs pass: who asked, the upload's name, clean-up."""
+    parser.add_argument("--user-id", type=int, help="Id of the staff user recorded in the audit log.")
+    parser.add_argument("--upload-name", help="File name to show in messages instead of the path's name.")
+    parser.add_argument("--remove-staged", action="store_true",
+                        help="Remove the file's staging folder afterwards (used by admin upload jobs).")
+
+
+def job_user(options: dict):
+    """Return the user named by --user-id, or None."""
+    return get_user_model().objects.filter(pk=options["user_id"]).first() if options["user_id"] else None
+
+
+def remove_staged(path: Path, options: dict) -> None:
+    """Remove the staging folder of an admin upload once its job has run."""
+    if options["remove_staged"] and path.parent.parent == staging.staging_dir():
+        staging.discard(path.parent.name)
+
+
 class Command(BaseCommand):
     help = (
         "Import a boundary layer (zipped shapefile, GeoJSON or GeoPackage) into the districts, provinces "
@@ -54,6 +75,7 @@ class Command(BaseCommand):
         parser.add_argument("--ubigeo-field", help="Field that holds the ubigeo (default: detected).")
         parser.add_argument("--name-field", help="Field that holds the name (default: detected).")
         parser.add_argument("--commit", action="store_true", help="Apply the changes; without it nothing is written.")
+        add_job_arguments(parser)
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -66,11 +88,14 @@ class Command(BaseCommand):
         try:
             source, name = open_layer(path)
             with source:
-                result = import_boundaries(source, name, choices, commit=options["commit"])
+                result = import_boundaries(source, options["upload_name"] or name, choices, commit=options["commit"],
+                                           user=job_user(options))
         except ImportRejected as exc:
             for message in exc.messages:
                 self.stderr.write(message)
             raise CommandError(f"{path.name}: rejected, nothing was changed.") from exc
+        finally:
+            remove_staged(path, options)
 
         write_plan(self, result.plan, options["verbosity"])
         if result.record is None:

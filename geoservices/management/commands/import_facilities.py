@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from geoservices.imports.errors import ImportRejected
 from geoservices.imports.services import import_facilities
 
-from .import_boundaries import write_plan
+from .import_boundaries import add_job_arguments, job_user, remove_staged, write_plan
 
 
 class Command(BaseCommand):
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--strict", action="store_true",
                             help="Reject the whole file when any row has a problem.")
         parser.add_argument("--commit", action="store_true", help="Apply the changes; without it nothing is written.")
+        add_job_arguments(parser)
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -30,11 +31,14 @@ class Command(BaseCommand):
             raise CommandError(f"File not found: {path}. Give the path of the CSV or .xlsx table.")
         try:
             with path.open("rb") as source:
-                result = import_facilities(source, path.name, strict=options["strict"], commit=options["commit"])
+                result = import_facilities(source, options["upload_name"] or path.name, strict=options["strict"],
+                                           commit=options["commit"], user=job_user(options))
         except ImportRejected as exc:
             for message in exc.messages:
                 self.stderr.write(message)
             raise CommandError(f"{path.name}: rejected, nothing was changed.") from exc
+        finally:
+            remove_staged(path, options)
 
         write_plan(self, result.plan, options["verbosity"])
         if result.record is None:
