@@ -31,7 +31,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 from .eligibility import MatcherError
 from .ltr import Scorer, TrainingConfig, evaluate_scores, score_matrix, train_scorer
-from .ranking_features import feature_frame, group_columns, make_preprocessor
+from .ranking_features import CompiledPreprocessor, feature_frame, feature_rows, group_columns, make_preprocessor
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +52,24 @@ class Ranker:
     baseline: HistGradientBoostingRegressor | None
     version: str = "unsaved"
     metrics: dict = field(default_factory=dict)
+    compiled: CompiledPreprocessor | None = None
 
     def transform(self, candidates: list[dict], context: dict) -> np.ndarray:
         """Return the preprocessed ``[n_candidates, n_features]`` matrix."""
-        return self.preprocessor.transform(feature_frame(candidates, context))
+        if self.compiled is None:
+            self.compiled = CompiledPreprocessor(self.preprocessor)
+        return self.compiled.transform(feature_rows(candidates, context))
 
-    def score(self, candidates: list[dict], context: dict, method: str = "pytorch") -> np.ndarray:
-        """Score candidates with "pytorch", "baseline" or "nearest_first" (higher is better)."""
+    def score(self, candidates: list[dict], context: dict, method: str = "pytorch",
+              matrix: np.ndarray | None = None) -> np.ndarray:
+        """Score candidates with "pytorch", "baseline" or "nearest_first" (higher is better).
+
+        ``matrix`` is the output of :meth:`transform` when the caller already has it.
+        """
         if method == "nearest_first":
             return nearest_first_scores(candidates)
-        matrix = self.transform(candidates, context)
+        if matrix is None:
+            matrix = self.transform(candidates, context)
         if method == "pytorch" and self.scorer is not None:
             return score_matrix(self.scorer, matrix)
         if method == "baseline" and self.baseline is not None:

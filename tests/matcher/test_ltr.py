@@ -15,7 +15,7 @@ from matcher.ltr import (
     reciprocal_rank,
     train_scorer,
 )
-from matcher.ranker_registry import fit_ranker
+from matcher.ranker_registry import evaluate_ranker, fit_ranker, split_sessions
 from matcher.ranking_features import category_level, feature_frame
 from matcher.simulator import simulate_choice, utility
 
@@ -171,3 +171,15 @@ def test_training_lowers_listnet_loss():
         trained_loss = listnet_loss(ranker.scorer(features), relevance, mask).item()
         untrained_loss = listnet_loss(untrained(features), relevance, mask).item()
     assert trained_loss < untrained_loss
+
+
+def test_ranker_learns_beyond_travel_time():
+    # In these made-up lists insurance terms and 24-hour opening vary between candidates, so the
+    # simulated choice depends on more than travel time and nearest-first is not the best order.
+    training, held_out = split_sessions(make_sessions(300, seed=21), seed=5)
+
+    ranker, _ = fit_ranker(training, TrainingConfig(seed=1, epochs=30, batch_lists=16))
+    metrics = evaluate_ranker(ranker, held_out)
+
+    assert metrics["pytorch"]["ndcg_at_5"] > metrics["nearest_first"]["ndcg_at_5"] + 0.03
+    assert metrics["pytorch"]["mrr"] > metrics["nearest_first"]["mrr"] + 0.03

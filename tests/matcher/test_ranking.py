@@ -114,3 +114,16 @@ def test_promotion_needs_both_metrics(new, current, expected):
     metrics = {"pytorch": new, "nearest_first": {"ndcg_at_5": 0.75, "mrr": 0.75}}
 
     assert should_promote(metrics, current) is expected
+
+
+def test_compiled_preprocessor_matches_sklearn(small_ranker):
+    from matcher.ranking_features import CompiledPreprocessor, feature_frame, feature_rows
+
+    given = candidates(count=50, seed=13)
+    given[3]["institution"] = "not_seen_in_training"
+
+    compiled = CompiledPreprocessor(small_ranker.preprocessor).transform(feature_rows(given, CONTEXT))
+    reference = small_ranker.preprocessor.transform(feature_frame(given, CONTEXT))
+
+    assert compiled.shape == reference.shape
+    assert np.allclose(compiled, reference)
