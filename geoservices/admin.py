@@ -126,7 +126,7 @@ class FacilityServiceAdmin(admin.ModelAdmin):
     raw_id_fields = ("facility",)
 
     def save_model(self, request, obj, form, change):
-        # An admin's answer is kept when services are inferred again from categories.
+        # An admin's correction is kept when services are inferred again from categories.
         obj.inferred = False
         super().save_model(request, obj, form, change)
 

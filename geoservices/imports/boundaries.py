@@ -76,7 +76,7 @@ LEVELS = {
 
 @dataclass(frozen=True)
 class FieldMapping:
-    """Which layer fields hold the ubigeo, the name and (for districts) the capital."""
+    """Names of the layer fields that contain the ubigeo, the name and (for districts) the capital."""
 
     ubigeo: str
     name: str
@@ -187,8 +187,10 @@ def _plan_feature(number, values, layer, level, mapping, existing, parents, seen
     row.values = {"name": _display_name(raw_name, stored.name if stored else None)}
     if level.capital_fields:
         capital = values.get(mapping.capital) if mapping.capital else None
-        has_capital = not _is_missing(capital) and str(capital).strip()
-        row.values["capital"] = title_name(str(capital)) if has_capital else (stored.capital if stored else "")
+        if not _is_missing(capital) and str(capital).strip():
+            row.values["capital"] = title_name(str(capital))
+        else:
+            row.values["capital"] = stored.capital if stored else ""
     row.values["geom"] = _multipolygon(values["geometry"])
     row.label = row.values["name"]
 

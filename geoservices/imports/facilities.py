@@ -4,9 +4,9 @@ The three published layouts the bulk loader reads are accepted: the MINSA
 IPRESS registry, the SERUMS list and the RENIPRESS coordinates. Rows go
 through the loader's own mapping and ``locate`` checks, then through the
 checks only an upload needs: repeated codes and unparseable hours. Rows
-with problems are imported with quality flags (out of search when a flag
-is blocking) and listed on the data-quality page; with ``strict`` any
-problem rejects the whole file instead.
+with problems are imported with quality flags and listed on the
+data-quality page, and a blocking flag keeps a row out of search. With
+``strict``, any problem rejects the whole file instead.
 
 As in the bulk loader, a facility that a higher-ranked source already
 describes (MINSA over SERUMS over RENIPRESS) only gains the new source name.

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BoundaryOptions:
-    """What the admin chose for a boundary import; None means detect it from the file."""
+    """Choices an admin made for a boundary import; None means the value is detected from the file."""
 
     level: str = "district"
     srid: int | None = None

@@ -1,6 +1,6 @@
 """Uploads kept between the preview and the admin's confirmation.
 
-The admin sees a preview of an upload, then confirms it. Between the two
+An admin reviews the preview of an upload, then confirms it. Between the two
 requests the uploaded file waits under ``VAR_DIR/import_staging/<token>/``
 with the options chosen; the confirmation plans the file again from there,
 so what is applied is checked as carefully as what was previewed. Staged

@@ -2,7 +2,7 @@
 
 The views are mounted by ``geoservices.admin`` under the admin site, so
 they inherit its login, staff check and CSRF protection. Each upload is
-previewed first (nothing is written), then applied on confirmation; an
+previewed first, which writes nothing, and applied on confirmation. An
 upload with more than ``LARGE_IMPORT_ROWS`` rows is applied by a
 background job instead of inside the request.
 """

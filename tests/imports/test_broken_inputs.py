@@ -58,7 +58,7 @@ def unreadable_prj(tmp_path):
 
 
 def degrees_labelled_utm(tmp_path):
-    # The .prj says UTM 18S but the coordinates are degrees: every feature lands outside Peru.
+    # The .prj declares UTM 18S but the coordinates are degrees, so every feature lands outside Peru.
     folder = copy_layer(AYACUCHO, tmp_path)
     (folder / "distritos_ayacucho.prj").write_text(CRS.from_epsg(32718).to_wkt("WKT1_ESRI"))
     return zip_folder(folder, tmp_path / "crs_equivocado.zip")

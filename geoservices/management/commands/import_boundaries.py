@@ -72,8 +72,8 @@ class Command(BaseCommand):
         parser.add_argument("--srid", type=int, help="EPSG code of the layer, overriding its .prj (e.g. 32718).")
         parser.add_argument("--encoding", help="Text encoding of the .dbf, overriding its .cpg (e.g. 1252).")
         parser.add_argument("--layer", help="Layer name inside a GeoPackage with several layers.")
-        parser.add_argument("--ubigeo-field", help="Field that holds the ubigeo (default: detected).")
-        parser.add_argument("--name-field", help="Field that holds the name (default: detected).")
+        parser.add_argument("--ubigeo-field", help="Field that contains the ubigeo (default: detected).")
+        parser.add_argument("--name-field", help="Field that contains the name (default: detected).")
         parser.add_argument("--commit", action="store_true", help="Apply the changes; without it nothing is written.")
         add_job_arguments(parser)
 
