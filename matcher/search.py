@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.geos import Point
+from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext as _
 
 from geoservices.models import District, Facility, FacilityService, InsuranceAcceptance, Need, SearchRecord
@@ -51,7 +52,7 @@ def run_search(request: SearchRequest) -> dict:
     needs = list(Need.objects.filter(code__in=request.needs).prefetch_related("services"))
     candidates = _candidates(request, needs)
     facilities = _with_travel_times(request, candidates)
-    ranked = _rank(facilities)[: settings.GEOSALUD["MAX_RESULTS"]]
+    ranked = _rank(facilities, request, needs)[: settings.GEOSALUD["MAX_RESULTS"]]
     programmes = _programmes(request)
     _record(request, ranked, programmes)
     return {
@@ -94,7 +95,7 @@ def _candidates(request: SearchRequest, needs: list[Need]) -> list[dict]:
         {
             "facility": facility,
             "terms": terms_by_institution[facility.institution],
-            "needs_met": [
+            "met_needs": [
                 need for need in needs if any(service.code in offered[facility.id] for service in need.services.all())
             ],
             "inferred": any(offered[facility.id].values()),
@@ -125,13 +126,29 @@ def _with_travel_times(request: SearchRequest, candidates: list[dict]) -> list[d
     return candidates
 
 
-def _rank(candidates: list[dict]) -> list[dict]:
-    """Order by travel time (unreachable last), then by how many needs a facility meets."""
-    def key(item):
-        minutes = item["travel"].minutes
-        return (minutes is None, minutes if minutes is not None else 0.0, -len(item["needs_met"]))
+def _rank(candidates: list[dict], request: SearchRequest, needs: list[Need]) -> list[dict]:
+    """Order the filtered candidates with the promoted ranker (nearest first when none loads)."""
+    from matcher.ranking import rank
 
-    return sorted(candidates, key=key)
+    features = [
+        {
+            **item,
+            "travel_time_min": item["travel"].minutes,
+            "travel_time_source": item["travel"].source,
+            "distance_km": item["travel"].distance_km,
+            "category": item["facility"].category,
+            "institution": item["facility"].institution,
+            "insurance_terms": item["terms"],
+            "is_24h": "24" in item["facility"].hours,
+            "beds": item["facility"].beds,
+            "quality_flags": item["facility"].quality_flags,
+            "needs_met": len(item["met_needs"]),
+            "needs_requested": len(needs),
+        }
+        for item in candidates
+    ]
+    context = {"mode": request.mode, "urgent": any(need.is_urgent for need in needs), "insurance": request.insurance}
+    return rank(features, context)
 
 
 def _need_name(need: Need) -> str:
@@ -152,8 +169,8 @@ def _travel_reason(item: dict, mode: str) -> str:
     if travel.minutes is None:
         return _("Not reachable over the road network from your place; ask locally how to get there.")
     mode_text = _("walking") if mode == "walk" else _("by vehicle")
-    return _("About %(minutes)d min %(how)s (%(km).1f km).") % {
-        "minutes": round(travel.minutes), "how": mode_text, "km": travel.distance_km,
+    return _("About %(minutes)d min %(how)s (%(km)s km).") % {
+        "minutes": round(travel.minutes), "how": mode_text, "km": number_format(travel.distance_km, 1),
     }
 
 
@@ -174,11 +191,12 @@ def _facility_output(item: dict, rank: int) -> dict:
     facility = item["facility"]
     travel = item["travel"]
     mode = item["mode"]
-    needs_text = ", ".join(_need_name(need) for need in item["needs_met"])
+    needs_text = ", ".join(_need_name(need) for need in item["met_needs"])
     reasons = [_("Offers: %(needs)s.") % {"needs": needs_text}, _terms_reason(item["terms"])]
     if "24" in facility.hours:
         reasons.append(_("Open 24 hours according to the registry."))
     reasons.append(_travel_reason(item, mode))
+    reasons.extend(reason for reason in item.get("why", []) if reason not in reasons)
     institution_labels = dict(INSTITUTION_CHOICES)
     return {
         "renaes_code": facility.renaes_code,
@@ -197,6 +215,8 @@ def _facility_output(item: dict, rank: int) -> dict:
         "rank": rank,
         "reasons": reasons,
         "services_inferred": item["inferred"],
+        "ranking_method": item["ranking_method"],
+        "model_version": item["model_version"],
         "district": {"ubigeo": facility.spatial_ubigeo},
     }
 
