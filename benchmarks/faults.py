@@ -151,7 +151,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--quiet", type=float, default=30, help="seconds of load before and after the faults")
     parser.add_argument("--redis-down", type=float, default=20, help="seconds Redis stays stopped")
-    parser.add_argument("--skip-load", action="store_true", help="reuse the data already loaded in the cluster")
+    parser.add_argument("--skip-load", action="store_true",
+                        help="only migrate, reusing the data already loaded in the cluster")
     args = parser.parse_args()
 
     start_cluster()
@@ -162,7 +163,9 @@ def main() -> None:
             env = load.server_environment(
                 DATABASE_URL, REDIS_URL, metrics_dir, GEOSALUD_GRAPH_DIR=str(FAULT_DIR / "graphs")
             )
-            if not args.skip_load:
+            if args.skip_load:
+                manage("migrate", "--noinput", "--verbosity", "0", env=env)
+            else:
                 load_cluster(env)
             records_before = count_search_records()
             log_path = Path(tempfile.gettempdir()) / "geosalud-faults-gunicorn.log"

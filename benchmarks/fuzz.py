@@ -3,6 +3,10 @@
 Starts gunicorn with production settings on 127.0.0.1 (as benchmarks/load.py
 does), points schemathesis at ``/api/v1/schema/?format=json`` and runs its
 examples, coverage and fuzzing phases with positive and negative inputs.
+The server uses the PostGIS cluster and the Redis server of
+benchmarks/faults.py, so the jobs and records that fuzzing creates stay out of
+the shared development database. Requests carry the session of a staff user
+made for the run, so the planner endpoints are fuzzed past their login check.
 The check that matters is ``not_a_server_error``: no request may get a 5xx.
 Results go to the "Fuzzing: OpenAPI schema" section of ``docs/benchmarks.md``
 and to ``benchmarks/results/fuzz.json``.
@@ -17,6 +21,7 @@ import argparse
 import datetime
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -24,12 +29,46 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import load  # noqa: E402  (sibling benchmark module)
+import faults  # noqa: E402  (sibling benchmark module)
+import load  # noqa: E402
+
+#: Staff account that the fuzzing session logs in as; it has no usable password.
+FUZZ_USERNAME = "fuzz-staff"
+# Makes the staff user and prints a session key valid under the server's SECRET_KEY.
+SESSION_SCRIPT = f"""
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+user, _ = get_user_model().objects.get_or_create(username="{FUZZ_USERNAME}", defaults={{"is_staff": True}})
+user.set_unusable_password()
+user.save()
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(session.session_key)
+"""
 
 SEED = 20261204
 
 
-def run_schemathesis(server: load.Server, max_examples: int, report_path: Path) -> subprocess.CompletedProcess:
+def staff_session_headers(env: dict) -> list[str]:
+    """Return schemathesis header options that log requests in as the fuzzing staff user."""
+    completed = subprocess.run(
+        [str(load.BASE_DIR / ".venv" / "bin" / "python"), "manage.py", "shell", "-c", SESSION_SCRIPT],
+        cwd=load.BASE_DIR, env=env, capture_output=True, text=True, check=True,
+    )
+    session_key = completed.stdout.strip().splitlines()[-1]
+    # Django accepts a 32-character CSRF secret sent both as cookie and as header.
+    csrf_secret = secrets.token_hex(16)
+    return [
+        "--header", f"Cookie: sessionid={session_key}; csrftoken={csrf_secret}",
+        "--header", f"X-CSRFToken: {csrf_secret}",
+    ]
+
+
+def run_schemathesis(server: load.Server, max_examples: int, report_path: Path,
+                     extra_options: list[str]) -> subprocess.CompletedProcess:
     schema_url = f"{server.base_url}/api/v1/schema/?format=json"
     command = [
         str(load.BASE_DIR / ".venv" / "bin" / "schemathesis"), "run", schema_url,
@@ -42,6 +81,7 @@ def run_schemathesis(server: load.Server, max_examples: int, report_path: Path) 
         "--request-timeout", "30",
         "--header", f"Host: {load.HOST}",
         "--report", "junit", "--report-junit-path", str(report_path),
+        *extra_options,
     ]
     # schemathesis keeps a cache folder in its working directory; keep it out of the tree.
     with tempfile.TemporaryDirectory(prefix="geosalud-schemathesis-") as work_dir:
@@ -74,17 +114,38 @@ def count_server_errors(log_path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-examples", type=int, default=100, help="test cases per operation and phase")
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", load.LOCAL_DATABASE_URL))
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--anonymous", action="store_true", help="fuzz without the staff session")
     args = parser.parse_args()
 
+    faults.start_cluster()
+    redis_process = faults.start_redis()
+    try:
+        completed, log_path, report_path = fuzz_server(args)
+    finally:
+        faults.stop_redis(redis_process)
+        faults.stop_cluster()
+    write_results(args, completed, log_path, report_path)
+
+
+def fuzz_server(args) -> tuple[subprocess.CompletedProcess, Path, Path]:
+    """Serve the fault-test database with gunicorn and run schemathesis against it."""
     report_path = Path(tempfile.gettempdir()) / "geosalud-fuzz-junit.xml"
     log_path = Path(tempfile.gettempdir()) / "geosalud-fuzz-gunicorn.log"
     with tempfile.TemporaryDirectory(prefix="geosalud-metrics-") as metrics_dir:
-        env = load.server_environment(args.database_url, args.redis_url, metrics_dir, GEOSALUD_LOG_LEVEL="INFO")
+        env = load.server_environment(
+            faults.DATABASE_URL, faults.REDIS_URL, metrics_dir, GEOSALUD_LOG_LEVEL="INFO",
+            GEOSALUD_GRAPH_DIR=str(faults.FAULT_DIR / "graphs"),
+            # Jobs that planner requests queue wait in the run's own Redis; none runs inline.
+            CELERY_TASK_ALWAYS_EAGER="0",
+        )
+        faults.load_cluster(env)
+        options = [] if args.anonymous else staff_session_headers(env)
         with load.gunicorn_server(env, (os.cpu_count() or 1) + 1, log_path) as server:
-            completed = run_schemathesis(server, args.max_examples, report_path)
+            completed = run_schemathesis(server, args.max_examples, report_path, options)
+    return completed, log_path, report_path
 
+
+def write_results(args, completed: subprocess.CompletedProcess, log_path: Path, report_path: Path) -> None:
     summary = parse_junit(report_path) if report_path.exists() else {"operations": 0, "failures": []}
     result = {
         **summary,
@@ -93,6 +154,7 @@ def main() -> None:
         "warnings": [line.strip().lstrip("⚠️").strip() for line in completed.stdout.splitlines()
                      if line.strip().startswith("⚠")],
         "max_examples": args.max_examples,
+        "session": "anonymous" if args.anonymous else "staff user",
         "seed": SEED,
         "date": datetime.date.today().isoformat(),
         "machine": load.machine_description(),
@@ -113,7 +175,10 @@ def fuzz_report(result: dict) -> str:
 Measured by `benchmarks/fuzz.py` on {result['date']} ({result['machine']}): schemathesis 4.32.5 reads
 `/api/v1/schema/` from gunicorn with production settings on loopback and runs its examples, coverage and
 fuzzing phases with valid and invalid inputs, at most {result['max_examples']} cases per operation,
-seed {result['seed']}, with the check `not_a_server_error`.
+seed {result['seed']}, with the check `not_a_server_error`. Requests are sent as: {result['session']}
+(a session of a staff user made for the run, so planner endpoints are fuzzed past their login check).
+The server reads the database of `benchmarks/faults.py`, so fuzzed jobs and records stay out of the
+development database.
 
 Operations tested: {result['operations']}. Server errors (5xx) in gunicorn's access log:
 {result['server_errors_in_access_log']}. schemathesis exit code: {result['schemathesis_exit_code']}.
@@ -125,8 +190,7 @@ schemathesis warnings (what the run could not reach):
 
 {warnings}
 
-Operations that answer only 401/403 need a staff or planner session, which this run does not log in
-with, so only their access checks were fuzzed. Raw numbers: `benchmarks/results/fuzz.json`.
+Raw numbers: `benchmarks/results/fuzz.json`.
 """
 
 
