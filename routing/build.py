@@ -159,8 +159,8 @@ def mode_edges(G: nx.MultiDiGraph, mode: str, elevation: ElevationGrid | None = 
 
     Walking ignores one-way tags: each walkable edge is added in both
     directions. With an elevation grid, each direction gets its own speed by
-    Tobler's function (uphill is slower than downhill); without one, or where
-    the grid has no value, walking is at the level-ground speed. Driving keeps
+    Tobler's function, so uphill is slower than downhill. Without a grid, or
+    where the grid has no value, walking is at the level-ground speed. Driving keeps
     the edge directions osmnx derived from ``oneway``, with speeds from
     ``maxspeed`` where tagged and from
     :data:`routing.parameters.DRIVE_SPEED_KPH` elsewhere.

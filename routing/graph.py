@@ -31,6 +31,26 @@ logger = logging.getLogger(__name__)
 _ARRAYS = ("indptr", "indices", "travel_time_s", "length_m", "node_osmid", "node_lon", "node_lat")
 
 
+def save_npz(path: Path, meta: dict, **arrays: np.ndarray) -> None:
+    """Write arrays and JSON metadata to an ``.npz`` file, replacing any file atomically.
+
+    The file is written under a temporary name and then renamed, so that a
+    process reading the old file never reads a half-written one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as tmp:
+            np.savez(tmp, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+        # mkstemp creates the file private (0600); these files are not secret.
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
 def utm_epsg(lon: float, lat: float) -> int:
     """Return the EPSG code of the WGS 84 UTM zone that contains a point."""
     zone = int((lon + 180.0) // 6.0) % 60 + 1
@@ -120,33 +140,18 @@ class CompactGraph:
         return node, distance_m
 
     def save(self, path: Path) -> None:
-        """Write the graph to ``path`` (``.npz``), replacing any file atomically.
-
-        The file is written under a temporary name and then renamed, so that a
-        process reading the old file never sees a half-written one.
-        """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {
-            "indptr": self.adjacency.indptr,
-            "indices": self.adjacency.indices,
-            "travel_time_s": self.adjacency.data,
-            "length_m": self.length_m,
-            "node_osmid": self.node_osmid,
-            "node_lon": self.node_lon,
-            "node_lat": self.node_lat,
-            "meta": np.array(json.dumps(self.meta, sort_keys=True)),
-        }
-        handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as tmp:
-                np.savez(tmp, **arrays)
-            # mkstemp creates the file private (0600); graphs are not secret.
-            os.chmod(tmp_name, 0o644)
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        """Write the graph to ``path`` (``.npz``), replacing any file atomically."""
+        save_npz(
+            path,
+            self.meta,
+            indptr=self.adjacency.indptr,
+            indices=self.adjacency.indices,
+            travel_time_s=self.adjacency.data,
+            length_m=self.length_m,
+            node_osmid=self.node_osmid,
+            node_lon=self.node_lon,
+            node_lat=self.node_lat,
+        )
 
     @classmethod
     def load(cls, path: Path) -> CompactGraph:

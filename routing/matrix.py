@@ -1,6 +1,6 @@
 """Facility-by-node travel-time matrices, precomputed per graph and reused by searches.
 
-Row ``i`` holds every node's fastest time to facility node ``target_nodes[i]``
+Row ``i`` contains every node's fastest time to facility node ``target_nodes[i]``
 and the length of that path. A search from a household at node ``h`` then
 reads column ``h`` instead of running Dijkstra. Rows are keyed by graph node,
 so a facility that moved, or was added after the matrix was built, simply has
@@ -10,8 +10,6 @@ rejected by :meth:`FacilityMatrix.fits`.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .exceptions import GraphFileError
-from .graph import CompactGraph, reverse_graph, times_and_lengths_to
+from .graph import CompactGraph, reverse_graph, save_npz, times_and_lengths_to
 
 #: Graph metadata that must match between a matrix and the graph it serves.
 _GRAPH_KEYS = ("source_sha256", "rules_digest", "built_at", "mode")
@@ -51,23 +49,13 @@ class FacilityMatrix:
 
     def save(self, path: Path) -> None:
         """Write the matrix to ``path`` (``.npz``), replacing any file atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as tmp:
-                np.savez(
-                    tmp,
-                    target_nodes=self.target_nodes,
-                    travel_time_s=self.travel_time_s,
-                    distance_m=self.distance_m,
-                    meta=np.array(json.dumps(self.meta, sort_keys=True)),
-                )
-            os.chmod(tmp_name, 0o644)
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        save_npz(
+            path,
+            self.meta,
+            target_nodes=self.target_nodes,
+            travel_time_s=self.travel_time_s,
+            distance_m=self.distance_m,
+        )
 
     @classmethod
     def load(cls, path: Path) -> FacilityMatrix:
