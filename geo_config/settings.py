@@ -230,6 +230,8 @@ GEOSALUD_RATE_LIMITS = [
      "rate": os.environ.get("GEOSALUD_RATE_SEARCH", "30/m")},
     {"group": "feedback", "path": r"^/api/v1/feedback/", "methods": ("POST",),
      "rate": os.environ.get("GEOSALUD_RATE_FEEDBACK", "10/m")},
+    {"group": "data_report", "path": r"^/report-data/$", "methods": ("POST",),
+     "rate": os.environ.get("GEOSALUD_RATE_FEEDBACK", "10/m")},
 ]
 #: Number of reverse proxies in front of gunicorn whose X-Forwarded-For is trusted.
 GEOSALUD_TRUSTED_PROXIES = int(os.environ.get("GEOSALUD_TRUSTED_PROXIES", "0"))

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
 from . import metrics
-from .outage import is_outage, outage_response
+from .outage import is_outage, outage_response, wants_json
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class RateLimitMiddleware:
         message = _("Too many requests from your connection (limit %(rate)s). Wait a minute and try again.") % {
             "rate": rule["rate"]
         }
-        if request.path.startswith("/api/"):
+        if wants_json(request):
             response = JsonResponse({"errors": {"non_field_errors": [message]}}, status=429)
         else:
             response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")

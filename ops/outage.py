@@ -28,11 +28,20 @@ def is_outage(exc: BaseException | None) -> bool:
     return False
 
 
+def wants_json(request: HttpRequest) -> bool:
+    """Return True for API paths and for requests that send or accept JSON (the page's fetch calls)."""
+    return (
+        request.path.startswith("/api/")
+        or request.content_type == "application/json"
+        or "application/json" in request.headers.get("Accept", "")
+    )
+
+
 def outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
     """Return a 503 that asks the user to retry, as JSON for the API and HTML elsewhere."""
     logger.error("Service outage on %s %s: %s", request.method, request.path, type(exc).__name__)
     message = _("The service is briefly unavailable while a database or queue restarts. Please try again in a few seconds.")
-    if request.path.startswith("/api/"):
+    if wants_json(request):
         response = JsonResponse({"errors": {"non_field_errors": [message]}}, status=503)
     else:
         html = render_to_string("ops/unavailable.html", {"message": message}, request=None)

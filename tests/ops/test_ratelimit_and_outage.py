@@ -127,3 +127,26 @@ def test_page_outage_is_503_html():
     assert response.status_code == 503
     assert response["Content-Type"].startswith("text/html")
     assert "no está disponible" in response.content.decode()
+
+
+def test_page_fetch_outage_is_json():
+    request = RequestFactory().post("/report-data/", "{}", content_type="application/json")
+    response = outage_response(request, OperationalError("connection refused"))
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_data_report_limited(client):
+    cache.clear()
+    with override_settings(RATELIMIT_ENABLE=True):
+        from django.conf import settings
+
+        rules = [{**rule, "rate": "1/m"} for rule in settings.GEOSALUD_RATE_LIMITS]
+        with override_settings(GEOSALUD_RATE_LIMITS=rules):
+            first = client.post("/report-data/", "{}", content_type="application/json")
+            second = client.post("/report-data/", "{}", content_type="application/json")
+    cache.clear()
+    assert first.status_code == 400
+    assert second.status_code == 429
+    assert "Demasiadas solicitudes" in second.json()["errors"]["non_field_errors"][0]
