@@ -19,6 +19,7 @@ from routing.graph import CompactGraph, read_meta
 from geoservices.models import Facility
 from routing.matrix import FacilityMatrix, build_matrix
 from routing.models import RoadRegion
+from routing.mtc import SNAP_TOLERANCE_M, build_mtc_graph
 from routing.rasters import read_elevation_grid
 from routing.regions import STAGED_REGIONS, StagedRegion
 
@@ -74,6 +75,11 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Report what would be built and change nothing."
         )
         parser.add_argument("--strict", action="store_true", help="Stop at the first region that fails.")
+        parser.add_argument(
+            "--mtc", action="store_true",
+            help="Also build the drive graph of all staged MTC road lines (data/peru/roads_mtc/) into "
+            "peru-mtc_drive.npz and report its connectivity. The search does not use it yet.",
+        )
 
     def handle(self, *args, **options):
         source_dir = Path(settings.GEOSALUD["SOURCE_DATA_DIR"])
@@ -93,9 +99,24 @@ class Command(BaseCommand):
             summary[outcome.status] += 1
             summary["graph files built"] += outcome.built
 
+        if options["mtc"] and not options["dry_run"]:
+            self.build_mtc(source_dir, graph_dir)
         self.stdout.write(", ".join(f"{key}: {value}" for key, value in summary.items()))
         if summary["failed"]:
             raise CommandError(f"{summary['failed']} region(s) failed; see the messages above.")
+
+    def build_mtc(self, source_dir: Path, graph_dir: Path) -> None:
+        """Build the MTC road graph and print how much of it is connected."""
+        paths = sorted((source_dir / "roads_mtc").glob("*/*.geojson"))
+        graph, report = build_mtc_graph(paths)
+        graph.save(graph_dir / "peru-mtc_drive.npz")
+        self.stdout.write(
+            f"peru-mtc drive: {graph.n_nodes} nodes, {graph.n_edges} edges from {report.lines} lines "
+            f"({report.planned_dropped} planned roads dropped, {report.snapped_ends} line ends snapped within "
+            f"{SNAP_TOLERANCE_M:.0f} m); largest piece contains {100 * report.connected_node_share:.1f} % of "
+            f"the nodes and {100 * report.connected_length_share:.1f} % of the length, "
+            f"{report.components} pieces in all"
+        )
 
     def build_region(self, region: StagedRegion, source_dir: Path, graph_dir: Path, options) -> Outcome:
         """Build or reuse one region's graph files and upsert its RoadRegion row."""
