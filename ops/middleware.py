@@ -76,9 +76,9 @@ def client_ip(group: str, request: HttpRequest) -> str:
 class RateLimitMiddleware:
     """Apply the per-client rates of ``GEOSALUD_RATE_LIMITS`` by URL path.
 
-    Paths, not views, are matched so the limits hold for every view that
-    serves a search or takes feedback, whoever writes it. A Redis outage fails
-    open (``RATELIMIT_FAIL_OPEN``): families can still search.
+    Paths, not views, are matched, so the limits also hold for views added
+    later at those paths. A Redis outage fails open (``RATELIMIT_FAIL_OPEN``),
+    so families can still search.
     """
 
     def __init__(self, get_response):

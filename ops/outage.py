@@ -38,7 +38,7 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 def outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
-    """Return a 503 that asks the user to retry, as JSON for the API and HTML elsewhere."""
+    """Return a 503 with Retry-After, as JSON for API and fetch requests and as HTML for pages."""
     logger.error("Service outage on %s %s: %s", request.method, request.path, type(exc).__name__)
     message = _("The service is briefly unavailable while a database or queue restarts. Please try again in a few seconds.")
     if wants_json(request):
