@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .archive import copy_upload, member_base_name, upload_limits
-from .errors import reject
+from .errors import ImportRejected, reject
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def stage(source, name: str, kind: str, options: dict) -> StagedUpload:
     folder.mkdir(parents=True)
     try:
         path = copy_upload(source, name, folder, upload_limits())
-    except Exception:
+    except (ImportRejected, OSError):
         shutil.rmtree(folder, ignore_errors=True)
         raise
     staged = StagedUpload(token, path, member_base_name(name), kind, options)
