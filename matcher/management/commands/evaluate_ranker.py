@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from matcher.ltr import TrainingConfig
 from matcher.ranker_registry import RegistryError, evaluate_ranker, load_ranker, split_sessions
-from matcher.ranking import REGISTRY_DIR
+from matcher import ranking
 from matcher.training_data import build_sessions
 
 
@@ -11,17 +11,17 @@ class Command(BaseCommand):
     help = (
         "Print NDCG@5 and MRR of nearest-first, the scikit-learn baseline and the PyTorch ranker on the "
         "held-out part of SIMULATED sessions (same seed, same sessions as train_ranker). "
-        "Example: python manage.py evaluate_ranker --version 20261204-1a2b3c4d"
+        "Example: python manage.py evaluate_ranker --model-version 2026-12-04-1a2b3c4d"
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--sessions", type=int, default=800, help="Simulated searches to draw (default 800).")
         parser.add_argument("--seed", type=int, default=TrainingConfig().seed, help="Seed used by train_ranker.")
-        parser.add_argument("--version", help="Registry version to evaluate (default: the promoted one).")
+        parser.add_argument("--model-version", help="Registry version to evaluate (default: the promoted one).")
 
     def handle(self, *args, **options):
         try:
-            ranker = load_ranker(REGISTRY_DIR, options["version"])
+            ranker = load_ranker(ranking.REGISTRY_DIR, options["model_version"])
         except RegistryError as exc:
             raise CommandError(str(exc)) from exc
 

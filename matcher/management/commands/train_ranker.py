@@ -14,7 +14,7 @@ from matcher.ranker_registry import (
     should_promote,
     split_sessions,
 )
-from matcher.ranking import REGISTRY_DIR, reset_ranker_cache
+from matcher import ranking
 from matcher.simulator import SIMULATION_PARAMETERS
 from matcher.training_data import build_sessions
 
@@ -54,19 +54,19 @@ class Command(BaseCommand):
         current_metrics = self._current_metrics(held_out)
         promoted = should_promote(metrics, current_metrics) and not options["no_promote"]
         summary = _data_summary(sessions, training, held_out, config)
-        version = save_ranker(ranker, REGISTRY_DIR, config=config, data_summary=summary,
+        version = save_ranker(ranker, ranking.REGISTRY_DIR, config=config, data_summary=summary,
                               metrics={**metrics, **timings, "promoted": promoted,
                                        "current_on_same_held_out": current_metrics})
         if promoted:
-            promote(REGISTRY_DIR, version)
-            reset_ranker_cache()
+            promote(ranking.REGISTRY_DIR, version)
+            ranking.reset_ranker_cache()
         self.stdout.write(f"Saved ranker {version}; {'promoted' if promoted else 'not promoted'}. "
                           f"Training took {timings['pytorch_train_s']:.1f} s (PyTorch) and "
                           f"{timings['baseline_train_s']:.1f} s (baseline).")
 
     def _current_metrics(self, held_out):
         try:
-            current = load_ranker(REGISTRY_DIR)
+            current = load_ranker(ranking.REGISTRY_DIR)
         except RegistryError:
             return None
         if current.scorer is None:
