@@ -17,14 +17,12 @@ MIN_SIMILARITY = 0.3
 
 def district_at(point: Point) -> District | None:
     """Return the district that contains ``point`` (EPSG:4326), or one within the tolerance, or None."""
-    district = District.objects.filter(geom__covers=point).select_related("province__department").first()
+    # The polygons are large and not needed by callers, so they stay in the database.
+    districts = District.objects.select_related("province__department").defer("geom")
+    district = districts.filter(geom__covers=point).first()
     if district is not None:
         return district
-    return (
-        District.objects.filter(geom__dwithin=(point, COAST_TOLERANCE_DEG))
-        .select_related("province__department")
-        .first()
-    )
+    return districts.filter(geom__dwithin=(point, COAST_TOLERANCE_DEG)).first()
 
 
 def search_places(query: str, limit: int = 10) -> list[dict]:

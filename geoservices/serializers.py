@@ -3,6 +3,7 @@
 Every message names the rejected value and says how to fix it, in the
 request's language (Spanish by default).
 """
+from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -59,13 +60,18 @@ class LocationSerializer(serializers.Serializer):
         return {"point": point, "district": district}
 
     def _validate_ubigeo(self, ubigeo):
-        district = District.objects.filter(ubigeo=ubigeo).only("ubigeo", "name", "geom").first()
+        district = (
+            District.objects.filter(ubigeo=ubigeo)
+            .annotate(anchor=PointOnSurface("geom"))
+            .defer("geom")
+            .first()
+        )
         if district is None:
             raise serializers.ValidationError(
                 _("No district has ubigeo %(ubigeo)s. Pick a district from the list or mark your place on the map.")
                 % {"ubigeo": ubigeo}
             )
-        return {"point": district.geom.point_on_surface, "district": district}
+        return {"point": district.anchor, "district": district}
 
     def _validate_place(self, code):
         place = PopulatedPlace.objects.filter(code=code).first()

@@ -54,9 +54,9 @@ def run_search(request: SearchRequest) -> dict:
     facilities = _with_travel_times(request, candidates)
     ranked = _rank(facilities, request, needs)[: settings.GEOSALUD["MAX_RESULTS"]]
     programmes = _programmes(request)
-    _record(request, ranked, programmes)
-    return {
-        "facilities": [_facility_output(item, rank) for rank, item in enumerate(ranked, start=1)],
+    region_names = _region_names(ranked)
+    body = {
+        "facilities": [_facility_output(item, rank, region_names) for rank, item in enumerate(ranked, start=1)],
         "programs": programmes,
         "search": {
             "location": {"lat": round(request.point.y, 5), "lon": round(request.point.x, 5)},
@@ -64,6 +64,17 @@ def run_search(request: SearchRequest) -> dict:
             "mode": request.mode,
         },
     }
+    # Stored last, so that a search that fails on the way is not recorded as answered.
+    _record(request, ranked, programmes)
+    return body
+
+
+def _region_names(ranked: list[dict]) -> dict[str, str]:
+    """Map the road regions used by the results to their names, in one query."""
+    from routing.models import RoadRegion
+
+    slugs = {item["travel"].region for item in ranked if item["travel"].region}
+    return dict(RoadRegion.objects.filter(slug__in=slugs).values_list("slug", "name"))
 
 
 def _accepted_terms(request: SearchRequest, needs: list[Need]) -> dict[str, str]:
@@ -174,20 +185,19 @@ def _travel_reason(item: dict, mode: str) -> str:
     }
 
 
-def _method_text(travel, mode: str) -> str:
+def _method_text(travel, mode: str, region_names: dict[str, str]) -> str:
     """Say how a travel time was obtained, with the speeds and factors behind it."""
-    from routing.models import RoadRegion
     from routing.services import estimate_description
 
     description = estimate_description(mode)
     if travel.source != "road_network":
         return description["estimate"]
-    region = RoadRegion.objects.filter(slug=travel.region).values_list("name", flat=True).first() or travel.region
+    region = region_names.get(travel.region, travel.region)
     source = _("OpenStreetMap road network of %(region)s.") % {"region": region}
     return " ".join([source, description["network_speed"], description["access"]])
 
 
-def _facility_output(item: dict, rank: int) -> dict:
+def _facility_output(item: dict, rank: int, region_names: dict[str, str]) -> dict:
     facility = item["facility"]
     travel = item["travel"]
     mode = item["mode"]
@@ -210,7 +220,7 @@ def _facility_output(item: dict, rank: int) -> dict:
         "location": {"lat": round(facility.location.y, 6), "lon": round(facility.location.x, 6)},
         "travel_time_min": None if travel.minutes is None else round(travel.minutes, 1),
         "travel_time_source": travel.source,
-        "travel_time_method": _method_text(travel, mode),
+        "travel_time_method": _method_text(travel, mode, region_names),
         "distance_km": round(travel.distance_km, 2),
         "rank": rank,
         "reasons": reasons,
