@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .eligibility import RuleError
 from .forms import EligibilityRuleForm, rule_error_message
-from .models import EligibilityRule, Programme
+from .models import EligibilityRule, Feedback, Programme
 from .services import activate_rule_version, save_rule_version
 
 
@@ -80,3 +80,18 @@ class EligibilityRuleAdmin(admin.ModelAdmin):
             _("Version %(version)s of %(programme)s is now active.")
             % {"version": rule_version.version, "programme": rule_version.programme.code},
         )
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    """Read-only view of what families did with results; the rows come from the API only."""
+
+    list_display = ["created_at", "action", "renaes_code", "rank", "model_version", "insurance", "mode", "ubigeo"]
+    list_filter = ["action", "model_version", "insurance", "mode"]
+    search_fields = ["renaes_code", "ubigeo"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -187,3 +187,19 @@ def test_admin_change_saves_new_version(programmes, admin_client_es, admin_user)
     assert versions[1].created_by == admin_user
     assert versions[1].source == "admin"
     assert versions[0].rule["condition"]["max"] == 4
+
+
+@pytest.mark.parametrize("model", ["programme", "eligibilityrule", "feedback"])
+def test_admin_lists_render(programmes, admin_client_es, model):
+    response = admin_client_es.get(reverse(f"admin:matcher_{model}_changelist"))
+
+    assert response.status_code == 200
+
+
+def test_admin_programme_page_shows_versions(programmes, admin_client_es):
+    programme = Programme.objects.get(code="juntos")
+
+    response = admin_client_es.get(reverse("admin:matcher_programme_change", args=[programme.pk]))
+
+    assert response.status_code == 200
+    assert "Loaded from rules.json" in response.content.decode()
