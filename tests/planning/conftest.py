@@ -38,3 +38,13 @@ def small_run(db):
 
     call_command("compute_coverage", department=SMALL_DEPARTMENT, care="any", mode="walk", verbosity=0)
     return CoverageRun.objects.get(department_id=SMALL_DEPARTMENT, care="any", mode="walk")
+
+
+@pytest.fixture(scope="session")
+def planning_server(django_db_setup):
+    """Serve the app on 127.0.0.1 from a thread, reading the loaded test database."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("127.0.0.1:0")
+    yield server
+    server.stop()

@@ -11,6 +11,8 @@
   var siteLayer = null;
   var suggestionLayer = null;
   var scenario = { sites: [], upgrades: [] };
+  // Number of the latest map request; answers to older requests are dropped.
+  var coverageRequest = 0;
 
   // Breaks of the legend, as fractions of people beyond the chosen time.
   var BREAKS = [[0.75, "#bd0026"], [0.5, "#f03b20"], [0.25, "#fd8d3c"], [0.1, "#fecc5c"], [0, "#ffffb2"]];
@@ -104,9 +106,11 @@
   function loadCoverage() {
     var values = formValues();
     var status = document.getElementById("map-status");
+    var current = ++coverageRequest;
     status.textContent = text.loading;
     updateExports(values);
     request(config.urls.coverage + "?" + query(values)).then(function (collection) {
+      if (current !== coverageRequest) { return; }
       var method = document.getElementById("method");
       method.textContent = "";
       collection.method.forEach(function (sentence) {
@@ -119,6 +123,7 @@
     }).catch(function (error) { status.textContent = error.message; });
 
     request(config.urls.ranking + "?" + query(values)).then(function (ranking) {
+      if (current !== coverageRequest) { return; }
       fillTable("ranking", ranking.results.map(function (area) {
         return [area.name, area.ubigeo, area.population, area.population_beyond, percent(area.share_beyond),
           area.poverty_rate === null ? null : area.poverty_rate.toFixed(1)];
