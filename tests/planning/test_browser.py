@@ -23,7 +23,7 @@ WAIT_S = 60
 
 @pytest.fixture
 def planner_session(planning_server, django_db_blocker):
-    """Store a planner and the small department's coverage (committed, so the server thread sees them)."""
+    """Store a planner and the small department's coverage, committed so that the server thread can read them."""
     with django_db_blocker.unblock():
         user, _created = User.objects.get_or_create(username="planner_browser")
         user.groups.add(Group.objects.get(name="planner"))

@@ -11,7 +11,7 @@
   var siteLayer = null;
   var suggestionLayer = null;
   var scenario = { sites: [], upgrades: [] };
-  // Number of the latest map request; answers to older requests are dropped.
+  // Number of the latest map request; responses to older requests are dropped.
   var coverageRequest = 0;
 
   // Breaks of the legend, as fractions of people beyond the chosen time.
