@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from .eligibility import RuleError
-from .forms import EligibilityRuleForm, rule_error_message
+from .forms import EligibilityRuleForm, ProgrammeForm, rule_error_message
 from .models import EligibilityRule, Feedback, Programme
 from .services import activate_rule_version, save_rule_version
 
@@ -22,6 +22,7 @@ class EligibilityRuleInline(admin.TabularInline):
 
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
+    form = ProgrammeForm
     list_display = ["code", "name_es", "kind", "entity", "active_rule_version"]
     search_fields = ["code", "name_es", "name_en"]
     readonly_fields = ["source_sha256"]

@@ -1,9 +1,10 @@
 """Admin forms that check eligibility rules before they are saved."""
 from django import forms
+from django.contrib.postgres.forms import SimpleArrayField
 from django.utils.translation import gettext_lazy as _
 
 from .eligibility import RuleError, validate_rule
-from .models import EligibilityRule
+from .models import EligibilityRule, Programme
 
 #: Translated messages for each RuleError code; the parameters come from the error.
 RULE_ERROR_MESSAGES = {
@@ -50,3 +51,13 @@ class EligibilityRuleForm(forms.ModelForm):
         except RuleError as exc:
             raise forms.ValidationError(rule_error_message(exc), code=exc.code) from exc
         return rule
+
+
+class ProgrammeForm(forms.ModelForm):
+    """Edit a programme; source addresses without a scheme are read as https."""
+
+    sources = SimpleArrayField(forms.URLField(max_length=500, assume_scheme="https"))
+
+    class Meta:
+        model = Programme
+        fields = "__all__"
