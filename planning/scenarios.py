@@ -12,7 +12,7 @@ import numpy as np
 from django.db.models import Sum
 from scipy.sparse import csr_matrix
 
-from geoservices.models import Facility, PopulatedPlace
+from geoservices.models import District, Facility, PopulatedPlace
 
 from . import access
 from .allocation import greedy_max_coverage
@@ -132,8 +132,8 @@ def run_scenario(run: CoverageRun, sites: list[tuple[float, float]], upgrades: l
     Returns
     -------
     dict
-        ``districts`` (one row per district with people beyond each threshold
-        before and after and ``newly_within_<T>``), ``totals`` and
+        ``districts`` (one row per district that gains, with its name, people
+        beyond each threshold before and after and ``newly_within_<T>``), ``totals`` and
         ``upgrades_unchanged``.
     """
     baseline = load_baseline(run)
@@ -152,6 +152,9 @@ def run_scenario(run: CoverageRun, sites: list[tuple[float, float]], upgrades: l
 
     changed = [f"newly_within_{minutes}" for minutes in THRESHOLDS_MIN]
     districts = [row for row in _district_table(baseline, after_s) if any(row[key] for key in changed)]
+    names = dict(District.objects.filter(pk__in=[row["ubigeo"] for row in districts]).values_list("pk", "name"))
+    for row in districts:
+        row["name"] = names.get(row["ubigeo"], "")
     totals = {
         f"newly_within_{minutes}": int(sum(row[f"newly_within_{minutes}"] for row in districts))
         for minutes in THRESHOLDS_MIN

@@ -42,6 +42,10 @@ DATA_SOURCES = [
     "OpenStreetMap (© OpenStreetMap contributors, ODbL 1.0) y red vial del MTC (PROVÍAS)",
 ]
 
+#: Modes with coverage maps. Public transport is left out because its times
+#: scale the driving time plus a wait, which the multi-source search does not model.
+COVERAGE_MODES = ("walk", "drive")
+
 ProgressCallback = Callable[[float, str], None]
 
 
@@ -231,6 +235,9 @@ def compute_department(
     """
     check_care(care)
     check_mode(mode)
+    if mode not in COVERAGE_MODES:
+        msg = f"Coverage is computed for {', '.join(COVERAGE_MODES)} only, not {mode!r}. Choose one of those modes."
+        raise PlanningError(msg)
     if basis not in PopulationBasis.values:
         msg = f"Unknown population basis {basis!r}. Use one of: {', '.join(PopulationBasis.values)}."
         raise PlanningError(msg)

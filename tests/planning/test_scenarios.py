@@ -42,6 +42,7 @@ def test_new_facility_covers_its_district(hospital_run):
     minutes = estimate_route(haversine_m(site.x, site.y, lon, lat), "walk")[1] / 60.0
     people = np.array([place.population for place in places])
     district = next(item for item in result["districts"] if item["ubigeo"] == row.district_id)
+    assert district["name"] == row.district.name
     assert district["beyond_30_before"] == row.population
     assert district["newly_within_30"] == people[minutes <= 30].sum()
     assert district["beyond_30_after"] == row.population - people[minutes <= 30].sum()

@@ -2,13 +2,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from geoservices.models import Department
+from geoservices.vocabulary import MODE_CHOICES
 from ops.jobs import report_progress
 from planning.care import check_care
 from planning.exceptions import PlanningError
 from planning.models import PopulationBasis
 from planning.services import compute_department, get_department
 from routing.exceptions import RoutingError
-from routing.parameters import MODES
 
 
 class Command(BaseCommand):
@@ -26,7 +26,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--care", default="any", help="Care type: any, level_i3, level_i4, level_ii1 or a service code."
         )
-        parser.add_argument("--mode", default="walk", choices=MODES, help="Travel mode (default walk).")
+        parser.add_argument(
+            "--mode", default="walk", choices=[code for code, _label in MODE_CHOICES], help="Travel mode (default walk)."
+        )
         parser.add_argument(
             "--population",
             default=PopulationBasis.CENSUS_2017,

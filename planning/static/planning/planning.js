@@ -226,7 +226,7 @@
       sites: scenario.sites, upgrades: scenario.upgrades };
     request(config.urls.scenario, { body: body }).then(function (result) {
       var rows = result.districts.map(function (row) {
-        var cells = [row.ubigeo];
+        var cells = [row.name + " (" + row.ubigeo + ")"];
         [30, 60, 120].forEach(function (m) {
           cells.push(number(row["beyond_" + m + "_before"]) + " → " + number(row["beyond_" + m + "_after"]));
         });
