@@ -1,6 +1,7 @@
 """Planning API v1 under ``/api/v1/coverage/``: for planners and staff only, session login."""
 from __future__ import annotations
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
@@ -8,6 +9,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from frontend.views import need_choices
 from ops.jobs import enqueue
 from ops.models import Job
 
@@ -167,10 +169,11 @@ class UnmetDemandView(PlannerAPIView):
     def get(self, request):
         query = self.query(CoverageQuerySerializer)
         groups = reports.unmet_demand(query["department"] or None)
+        need_names = dict(need_choices(get_language() or "es"))
         return Response(
             {
                 "threshold_min": reports.UNMET_THRESHOLD_MIN,
                 "min_group_size": reports.MIN_GROUP_SIZE,
-                "results": [group.__dict__ for group in groups],
+                "results": [dict(group.__dict__, need_name=need_names.get(group.need, group.need)) for group in groups],
             }
         )

@@ -167,10 +167,10 @@ def unmet_demand(department: str | None = None) -> list[UnmetGroup]:
             for need in set(needs):
                 counter[(ubigeo, need)] += 1
 
-    shown = [key for key, count in unmet.items() if count >= MIN_GROUP_SIZE]
-    names = dict(District.objects.filter(pk__in={ubigeo for ubigeo, _need in shown}).values_list("pk", "name"))
+    large_groups = [key for key, count in unmet.items() if count >= MIN_GROUP_SIZE]
+    names = dict(District.objects.filter(pk__in={ubigeo for ubigeo, _need in large_groups}).values_list("pk", "name"))
     groups = [
         UnmetGroup(ubigeo, names.get(ubigeo, ubigeo), need, searches[(ubigeo, need)], unmet[(ubigeo, need)])
-        for ubigeo, need in shown
+        for ubigeo, need in large_groups
     ]
     return sorted(groups, key=lambda group: (-group.unmet, group.ubigeo, group.need))

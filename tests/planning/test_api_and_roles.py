@@ -171,3 +171,22 @@ def test_exports(planner_client, small_run, file_format, content_type):
         assert any(line.startswith(SMALL_DEPARTMENT) for line in lines[1:])
     if file_format == "png":
         assert response.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unmet_groups_named_in_spanish(planner_client):
+    from django.contrib.gis.geos import Point
+
+    from geoservices.models import SearchRecord
+
+    for _index in range(5):
+        SearchRecord.objects.create(
+            ubigeo="170301", coarse_location=Point(-69.6, -10.95, srid=4326), needs=["childbirth"],
+            insurance="sis", sisfoh="pobre", mode="walk", household_size=2, age_bands=["18-29"], results_count=0,
+        )
+
+    body = planner_client.get("/api/v1/coverage/unmet/?department=17", HTTP_ACCEPT_LANGUAGE="es").json()
+
+    group = next(item for item in body["results"] if item["ubigeo"] == "170301" and item["need"] == "childbirth")
+    assert group["need_name"] == "Atención de parto"
+    assert group["unmet"] >= 5
+    assert set(group) == {"ubigeo", "district_name", "need", "need_name", "searches", "unmet"}

@@ -276,7 +276,7 @@
     var values = formValues();
     request(config.urls.unmet + "?" + query({ department: values.department })).then(function (result) {
       fillTable("unmet-table", result.results.map(function (group) {
-        return [group.district_name + " (" + group.ubigeo + ")", group.need, group.searches, group.unmet];
+        return [group.district_name + " (" + group.ubigeo + ")", group.need_name, group.searches, group.unmet];
       }));
     }).catch(function (error) { fillTable("unmet-table", [[error.message]]); });
   }
