@@ -322,12 +322,11 @@ def nearest_source_surface(
     times, _, nearest_node = dijkstra(
         graph.adjacency, directed=True, indices=sources, limit=limit_s, min_only=True, return_predecessors=True
     )
-    position = np.full(graph.n_nodes, -1, dtype=np.int64)
-    reached = nearest_node >= 0
-    # Several sources may share a node; any of them is a nearest one.
-    order = np.argsort(sources, kind="stable")
-    position[reached] = order[np.searchsorted(sources[order], nearest_node[reached])]
-    return times, position
+    # Several sources may share a node; the last one written is reported.
+    position_of_node = np.full(graph.n_nodes + 1, -1, dtype=np.int64)
+    position_of_node[sources] = np.arange(len(sources))
+    # Unreached nodes have nearest_node == -9999; index n maps them to -1.
+    return times, position_of_node[np.where(nearest_node >= 0, nearest_node, graph.n_nodes)]
 
 
 def times_to(graph: CompactGraph, target: int, limit_s: float = np.inf) -> np.ndarray:
