@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
@@ -65,6 +67,7 @@ def stored_run(query: dict):
 class CoverageView(PlannerAPIView):
     """``GET /api/v1/coverage/?care=any&minutes=60&mode=walk&level=district``: GeoJSON of people beyond a time."""
 
+    @extend_schema(parameters=[CoverageQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         query = self.query(CoverageQuerySerializer)
         areas = reports.area_coverage(
@@ -77,6 +80,7 @@ class CoverageView(PlannerAPIView):
 class RankingView(PlannerAPIView):
     """``GET /api/v1/coverage/ranking/``: the districts with the largest share of people beyond a time."""
 
+    @extend_schema(parameters=[CoverageQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         query = self.query(CoverageQuerySerializer)
         areas = reports.area_coverage(
@@ -100,6 +104,7 @@ class RankingView(PlannerAPIView):
 class JobCreateView(PlannerAPIView):
     """``POST /api/v1/coverage/jobs/``: recompute one department as a background job."""
 
+    @extend_schema(request=JobRequestSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         data = self.body(JobRequestSerializer)
         job = enqueue(
@@ -116,6 +121,7 @@ class JobCreateView(PlannerAPIView):
 class JobStatusView(PlannerAPIView):
     """``GET /api/v1/coverage/jobs/<id>/``: progress of a coverage job."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, job_id: int):
         job = Job.objects.filter(pk=job_id, name="compute_coverage").first()
         if job is None:
@@ -137,6 +143,7 @@ def job_payload(job: Job) -> dict:
 class ScenarioView(PlannerAPIView):
     """``POST /api/v1/coverage/scenario/``: people newly within reach after new or upgraded facilities."""
 
+    @extend_schema(request=ScenarioSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         data = self.body(ScenarioSerializer)
         run = stored_run(data)
@@ -148,6 +155,7 @@ class ScenarioView(PlannerAPIView):
 class SuggestionView(PlannerAPIView):
     """``GET /api/v1/coverage/suggestions/?department=08&k=5``: best new sites by greedy maximal coverage."""
 
+    @extend_schema(parameters=[SuggestionQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         query = self.query(SuggestionQuerySerializer)
         run = stored_run(query)
@@ -158,6 +166,7 @@ class SuggestionView(PlannerAPIView):
 class CatchmentView(PlannerAPIView):
     """``GET /api/v1/coverage/catchments/?department=08``: people within reach of each facility, and its load."""
 
+    @extend_schema(parameters=[DepartmentQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         query = self.query(DepartmentQuerySerializer)
         return Response({"results": scenarios.catchments(stored_run(query))})
@@ -166,6 +175,7 @@ class CatchmentView(PlannerAPIView):
 class UnmetDemandView(PlannerAPIView):
     """``GET /api/v1/coverage/unmet/``: searches that found nothing within reach, in groups of 5 or more."""
 
+    @extend_schema(parameters=[CoverageQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         query = self.query(CoverageQuerySerializer)
         groups = reports.unmet_demand(query["department"] or None)
