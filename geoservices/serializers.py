@@ -17,6 +17,18 @@ MAX_AGE = 120
 MAX_HOUSEHOLD_SIZE = 20
 
 
+def validate_need_codes(needs: list[str]) -> list[str]:
+    """Return ``needs`` unchanged, or raise a ValidationError naming the unknown codes and the valid ones."""
+    known = set(Need.objects.values_list("code", flat=True))
+    unknown = [need for need in needs if need not in known]
+    if unknown:
+        raise serializers.ValidationError(
+            _("Unknown need: %(needs)s. Valid needs: %(valid)s.")
+            % {"needs": ", ".join(unknown), "valid": ", ".join(sorted(known))}
+        )
+    return needs
+
+
 class LocationSerializer(serializers.Serializer):
     """A point (lat, lon), a district ubigeo or a populated place code."""
 
@@ -137,14 +149,7 @@ class MatchRequestSerializer(serializers.Serializer):
         self.fields["needs"].error_messages["empty"] = _("Choose at least one kind of care.")
 
     def validate_needs(self, needs):
-        known = set(Need.objects.values_list("code", flat=True))
-        unknown = [need for need in needs if need not in known]
-        if unknown:
-            raise serializers.ValidationError(
-                _("Unknown need: %(needs)s. Valid needs: %(valid)s.")
-                % {"needs": ", ".join(unknown), "valid": ", ".join(sorted(known))}
-            )
-        return list(dict.fromkeys(needs))
+        return list(dict.fromkeys(validate_need_codes(needs)))
 
 
 class FacilityFeatureSerializer(GeoFeatureModelSerializer):

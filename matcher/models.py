@@ -1,4 +1,6 @@
-"""Public programmes and their versioned eligibility rules."""
+"""Public programmes and their versioned eligibility rules, feedback and shown result lists."""
+import uuid
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -121,6 +123,10 @@ class Feedback(models.Model):
     travel_time_min = models.FloatField(null=True, blank=True)
     travel_time_source = models.CharField(max_length=16, blank=True)
     ubigeo = models.CharField(max_length=6, blank=True, help_text=_("District of the search, not of the family."))
+    search = models.ForeignKey(
+        "SearchImpression", null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback",
+        help_text=_("The list the family was shown, when the page sent its search id."),
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -130,3 +136,27 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.renaes_code} #{self.rank}"
+
+
+class SearchImpression(models.Model):
+    """The ranked list one search showed, kept so that feedback can become training data.
+
+    ``token`` is a random identifier returned with the search and sent back
+    with feedback; it identifies the list, not the family. Candidates keep only
+    the ranking features (travel time, category, institution, insurance terms
+    and the like), never the household's ages or location.
+    """
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_on = models.DateField(auto_now_add=True, db_index=True)
+    context = models.JSONField(default=dict, help_text=_("Mode, urgency, insurance and needs of the search."))
+    candidates = models.JSONField(default=list, help_text=_("Ranking features of each result, in the order shown."))
+    model_version = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-created_on", "-id"]
+        verbose_name = _("search impression")
+        verbose_name_plural = _("search impressions")
+
+    def __str__(self) -> str:
+        return str(self.token)

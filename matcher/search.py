@@ -17,6 +17,7 @@ from django.utils.translation import get_language, gettext as _
 
 from geoservices.models import District, Facility, FacilityService, InsuranceAcceptance, Need, SearchRecord
 from geoservices.vocabulary import INSTITUTION_CHOICES
+from matcher.models import SearchImpression
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def run_search(request: SearchRequest) -> dict:
     }
     # Stored last, so that a search that fails on the way is not recorded as answered.
     _record(request, ranked, programmes)
+    body["search"]["id"] = str(_store_impression(request, ranked, needs).token)
     return body
 
 
@@ -241,6 +243,29 @@ def _programmes(request: SearchRequest) -> list[dict]:
         ubigeo=request.district.ubigeo,
         language=get_language() or "es",
     )
+
+
+#: Ranking features kept per shown result, so that feedback can train the ranker.
+IMPRESSION_KEYS = (
+    "travel_time_min", "travel_time_source", "distance_km", "category", "institution", "insurance_terms",
+    "is_24h", "beds", "quality_flags", "needs_met", "needs_requested",
+)
+
+
+def _store_impression(request: SearchRequest, ranked: list[dict], needs: list[Need]) -> SearchImpression:
+    """Keep the shown list's ranking features, without the household's ages or location."""
+    candidates = [
+        {"renaes_code": item["facility"].renaes_code, "rank": rank, **{key: item[key] for key in IMPRESSION_KEYS}}
+        for rank, item in enumerate(ranked, start=1)
+    ]
+    context = {
+        "mode": request.mode,
+        "urgent": any(need.is_urgent for need in needs),
+        "insurance": request.insurance,
+        "needs": request.needs,
+    }
+    version = ranked[0]["model_version"] if ranked else ""
+    return SearchImpression.objects.create(context=context, candidates=candidates, model_version=version)
 
 
 def _age_band(age: int) -> str:

@@ -2,10 +2,11 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from geoservices.models import Facility, Need
+from geoservices.models import Facility
+from geoservices.serializers import validate_need_codes
 from geoservices.vocabulary import INSURANCE_CHOICES, MODE_CHOICES, TRAVEL_TIME_SOURCES
 
-from .models import Feedback
+from .models import Feedback, SearchImpression
 
 
 class FeedbackSerializer(serializers.ModelSerializer):
@@ -35,11 +36,15 @@ class FeedbackSerializer(serializers.ModelSerializer):
         r"^\d{6}$", required=False,
         error_messages={"invalid": _("A ubigeo has 6 digits, for example 150132.")},
     )
+    search_id = serializers.UUIDField(
+        source="search", required=False,
+        error_messages={"invalid": _("The search id must be the one that came with the results.")},
+    )
 
     class Meta:
         model = Feedback
         fields = ["action", "renaes_code", "rank", "results_count", "model_version", "needs", "insurance",
-                  "mode", "travel_time_min", "travel_time_source", "ubigeo"]
+                  "mode", "travel_time_min", "travel_time_source", "ubigeo", "search_id"]
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -60,16 +65,25 @@ class FeedbackSerializer(serializers.ModelSerializer):
         return renaes_code
 
     def validate_needs(self, needs):
-        known = set(Need.objects.values_list("code", flat=True))
-        unknown = [need for need in needs if need not in known]
-        if unknown:
+        return validate_need_codes(needs)
+
+    def validate_search_id(self, token):
+        impression = SearchImpression.objects.filter(token=token).first()
+        if impression is None:
             raise serializers.ValidationError(
-                _("Unknown need: %(needs)s. Valid needs: %(valid)s.")
-                % {"needs": ", ".join(unknown), "valid": ", ".join(sorted(known))}
+                _("No search has the id %(id)s. Send the id that came with the results.") % {"id": token}
             )
-        return needs
+        return impression
 
     def validate(self, attrs):
+        impression = attrs.get("search")
+        if impression is not None:
+            shown = {candidate["renaes_code"] for candidate in impression.candidates}
+            if attrs["renaes_code"] not in shown:
+                raise serializers.ValidationError(
+                    {"renaes_code": [_("The facility %(code)s was not among the results of this search.")
+                                     % {"code": attrs["renaes_code"]}]}
+                )
         if attrs.get("results_count") and attrs["rank"] > attrs["results_count"]:
             raise serializers.ValidationError(
                 {"rank": [_("Rank %(rank)s is beyond the %(count)s results shown.")

@@ -108,3 +108,42 @@ def _candidates(origin, need: Need, context: dict, acceptance: dict) -> list[dic
         }
         for facility, metres, seconds in zip(facilities, distance_m, travel_time_s)
     ]
+
+
+#: Relevance of each feedback action: attended is the strongest signal, an
+#: explicit "not attended" marks the result as not relevant.
+FEEDBACK_LABELS = {"attended": 2, "called": 1, "routed": 1, "opened": 1, "not_attended": 0}
+
+
+def feedback_sessions() -> list[dict]:
+    """Return REAL sessions: the lists families were shown, labelled by their feedback.
+
+    A result gets the strongest label of its feedback (see ``FEEDBACK_LABELS``),
+    except that "not attended" overrides the others. Lists without any positive
+    label are left out, because they teach a listwise loss nothing.
+    """
+    from .models import SearchImpression
+
+    sessions = []
+    impressions = SearchImpression.objects.filter(feedback__isnull=False).distinct().prefetch_related("feedback")
+    for impression in impressions.order_by("id"):
+        labels = _feedback_labels(impression)
+        if max(labels, default=0) == 0 or len(labels) < 2:
+            continue
+        context = {**impression.context, "data": "feedback"}
+        sessions.append({"candidates": impression.candidates, "context": context, "labels": labels})
+    logger.info("Built %s sessions from real family feedback", len(sessions))
+    return sessions
+
+
+def _feedback_labels(impression) -> list[int]:
+    by_code: dict[str, int] = {}
+    refused: set[str] = set()
+    for feedback in impression.feedback.all():
+        if feedback.action == "not_attended":
+            refused.add(feedback.renaes_code)
+        by_code[feedback.renaes_code] = max(by_code.get(feedback.renaes_code, 0), FEEDBACK_LABELS[feedback.action])
+    return [
+        0 if candidate["renaes_code"] in refused else by_code.get(candidate["renaes_code"], 0)
+        for candidate in impression.candidates
+    ]

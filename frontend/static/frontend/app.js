@@ -43,6 +43,7 @@
     lastParam: "",        // the same, packed for share links
     lastResultCount: 0,
     lastDistrictUbigeo: "",  // district of the search, sent with feedback
+    lastSearchId: "",  // random id of the shown list, sent with feedback
     fallbackMap: null         // outline layers once tiles have failed
   };
 
@@ -836,6 +837,12 @@
     if (state.lastDistrictUbigeo) {
       body.ubigeo = state.lastDistrictUbigeo;
     }
+    if (state.lastSearchId) {
+      body.search_id = state.lastSearchId;  // the shown list, so feedback can train the ranker
+    }
+    if (facility.model_version) {
+      body.model_version = facility.model_version;
+    }
     return postJson(API_FEEDBACK, body).catch(function () {
       return {status: 0, body: {}};
     });
@@ -1195,6 +1202,7 @@
     var facilities = payload.facilities || [];
     state.lastResultCount = facilities.length;
     state.lastDistrictUbigeo = (payload.search && payload.search.district && payload.search.district.ubigeo) || "";
+    state.lastSearchId = (payload.search && payload.search.id) || "";
     var searched = payload.search && payload.search.location;
     if (searched && !state.locationMarker) {
       showLocationMarker(searched.lat, searched.lon);

@@ -1,4 +1,4 @@
-"""Train the result ranker on SIMULATED family choices and promote it if it beats the current one."""
+"""Train the result ranker on SIMULATED family choices plus any real feedback, and promote it if it wins."""
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -16,14 +16,15 @@ from matcher.ranker_registry import (
 )
 from matcher import ranking
 from matcher.simulator import SIMULATION_PARAMETERS
-from matcher.training_data import build_sessions
+from matcher.training_data import build_sessions, feedback_sessions
 
 
 class Command(BaseCommand):
     help = (
         "Train the PyTorch ranker and the scikit-learn baseline on SIMULATED family choices over the real "
-        "facilities, evaluate them on held-out sessions, save them under data/models/ranker/ and promote "
-        "the new model only if its NDCG@5 and MRR beat the current one. "
+        "facilities plus the result lists that families gave feedback on, evaluate them on held-out "
+        "sessions, save them under data/models/ranker/ and promote the new model only if its NDCG@5 "
+        "and MRR beat the current one. "
         "Example: python manage.py train_ranker --sessions 800 --seed 20261204"
     )
 
@@ -43,6 +44,9 @@ class Command(BaseCommand):
 
         self.stdout.write(f"Building {options['sessions']} simulated sessions (seed {config.seed})...")
         sessions = build_sessions(options["sessions"], config.seed)
+        real = feedback_sessions()
+        self.stdout.write(f"  {len(real)} sessions from real family feedback")
+        sessions += real
         training, held_out = split_sessions(sessions, config.seed)
         self.stdout.write(f"  {len(training)} training and {len(held_out)} held-out sessions (simulated)")
 
@@ -82,10 +86,13 @@ def _data_summary(sessions, training, held_out, config):
     for session in sessions:
         for label in session["labels"]:
             label_counts[str(label)] += 1
+    real = sum(1 for session in sessions if session["context"].get("data") == "feedback")
     return {
-        "data": "simulated",
-        "note": "Family choices are SIMULATED (matcher/simulator.py); facilities and places are real.",
+        "data": "simulated" if real == 0 else "simulated+feedback",
+        "note": "Family choices are SIMULATED (matcher/simulator.py) except the sessions from real feedback; "
+                "facilities and places are real.",
         "sessions": len(sessions),
+        "feedback_sessions": real,
         "training_sessions": len(training),
         "held_out_sessions": len(held_out),
         "candidates": sum(len(session["candidates"]) for session in sessions),
