@@ -16,7 +16,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import psycopg2
 import pytest
+from django.db import connection
+from psycopg2 import sql
 from pytest_django.live_server_helper import LiveServer
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -40,11 +43,45 @@ def app_server(django_db_setup):
     server.stop()
 
 
+def _tables_written_by_app():
+    from geoservices.models import DataReport, SearchRecord
+    from matcher.models import Feedback, SearchImpression
+
+    # Feedback first: it may refer to a search impression.
+    return [model._meta.db_table for model in (Feedback, DataReport, SearchRecord, SearchImpression)]
+
+
+def _delete_rows_after(max_ids: dict[str, int]) -> None:
+    """Delete rows added after ``max_ids`` over a separate autocommit connection.
+
+    The live server thread commits what the page sends, and the test's own
+    transaction would roll back a delete made through Django's connection.
+    """
+    settings = connection.settings_dict
+    with psycopg2.connect(dbname=settings["NAME"], user=settings["USER"], password=settings["PASSWORD"],
+                          host=settings["HOST"], port=settings["PORT"]) as raw:
+        with raw.cursor() as cursor:
+            for table, max_id in max_ids.items():
+                cursor.execute(sql.SQL("DELETE FROM {} WHERE id > %s").format(sql.Identifier(table)), [max_id])
+    raw.close()
+
+
 @pytest.fixture
 def app_url(app_server, django_db_blocker):
-    """Return the live server's base URL, with database access open for its thread."""
+    """Return the live server's base URL, with database access open for its thread.
+
+    Feedback, reports and search records that the page writes during the test
+    are deleted afterwards, so other tests that count them start from the
+    loaded data alone.
+    """
     with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            max_ids = {}
+            for table in _tables_written_by_app():
+                cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+                max_ids[table] = cursor.fetchone()[0]
         yield app_server.url
+        _delete_rows_after(max_ids)
 
 
 def chromium_options(user_data_dir: str, language: str) -> webdriver.ChromeOptions:

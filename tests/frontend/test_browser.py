@@ -240,6 +240,7 @@ def test_feedback_stored_without_personal_data(browser, app_url):
 
     assert first.find_element(By.CSS_SELECTOR, ".feedback-thanks").text.startswith("Gracias")
     assert Feedback.objects.filter(renaes_code=renaes_code, action="attended").count() == before + 1
+    assert Feedback.objects.filter(renaes_code=renaes_code, action="attended").latest("created_at").search_id
 
 
 def test_referral_link_opens_slip(browser, app_url, screenshot):

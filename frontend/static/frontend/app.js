@@ -44,7 +44,8 @@
     lastResultCount: 0,
     lastDistrictUbigeo: "",  // district of the search, sent with feedback
     lastSearchId: "",  // random id of the shown list, sent with feedback
-    fallbackMap: null         // outline layers once tiles have failed
+    fallbackMap: null,        // outline layers once tiles have failed
+    lastSearchId: ""          // search.id of the last results, sent with feedback
   };
 
   var form = document.getElementById("search-form");
@@ -837,6 +838,13 @@
     if (state.lastDistrictUbigeo) {
       body.ubigeo = state.lastDistrictUbigeo;
     }
+    // The search id ties the feedback to the list that was shown, for the ranker.
+    if (state.lastSearchId) {
+      body.search_id = state.lastSearchId;
+    }
+    if (facility.model_version) {
+      body.model_version = facility.model_version;
+    }
     if (state.lastSearchId) {
       body.search_id = state.lastSearchId;  // the shown list, so feedback can train the ranker
     }
@@ -1202,6 +1210,7 @@
     var facilities = payload.facilities || [];
     state.lastResultCount = facilities.length;
     state.lastDistrictUbigeo = (payload.search && payload.search.district && payload.search.district.ubigeo) || "";
+    state.lastSearchId = (payload.search && payload.search.id) || "";
     state.lastSearchId = (payload.search && payload.search.id) || "";
     var searched = payload.search && payload.search.location;
     if (searched && !state.locationMarker) {
