@@ -114,6 +114,7 @@ def test_search_from_map_tap(browser, app_url, screenshot):
     times = [item.find_element(By.CSS_SELECTOR, ".travel-time").text for item in items]
     badges = [item.find_element(By.CSS_SELECTOR, ".badge").text for item in items]
     programmes = browser.find_elements(By.CSS_SELECTOR, "#program-list > li.program h4")
+    route = items[0].find_element(By.CSS_SELECTOR, ".route-link").get_attribute("href")
 
     assert "el punto que marcó en el mapa" in status
     assert location["lat"] == pytest.approx(SJL_LAT, abs=0.001)
@@ -123,6 +124,11 @@ def test_search_from_map_tap(browser, app_url, screenshot):
     assert all(re.match(r"^\d+ min", text) for text in times), times
     assert "por la red vial" in badges
     assert markers_shown(browser) == len(items)
+    # The link is checked, never followed: tests reach no host but this machine.
+    route_from = route.split("route=")[1].split("%3B")[0].split("%2C")
+    assert route.startswith("https://www.openstreetmap.org/directions?engine=fossgis_osrm_foot&route=")
+    assert float(route_from[0]) == pytest.approx(location["lat"], abs=1e-4)
+    assert float(route_from[1]) == pytest.approx(location["lon"], abs=1e-4)
     assert [p.text for p in programmes] == [
         program["name"] for program in expected["programs"] if program["status"] != "not_eligible"
     ]
@@ -146,6 +152,7 @@ def test_search_by_district_name(browser, app_url, screenshot):
 
     status = browser.find_element(By.ID, "location-status").text
     assert "Lurigancho" in option_text
+    assert option_text.upper().startswith(("DISTRITO", "CENTRO POBLADO"))
     assert "Lurigancho" in status
     assert items
     assert all(item.find_element(By.CSS_SELECTOR, ".travel-time").text for item in items)

@@ -15,6 +15,7 @@
   var REPORT_URL = "/report-data/";
   var REFERRAL_URL = "/referral/";
   var WHATSAPP_SHARE = "https://wa.me/?text=";
+  var OSM_DIRECTIONS = "https://www.openstreetmap.org/directions";
   var SEARCH_PARAM = "s";
   var PLACE_QUERY_MIN_CHARS = 2;
   var PLACE_QUERY_DELAY_MS = 250;
@@ -320,6 +321,8 @@
       var option = element("li", "suggestion");
       option.id = "place-option-" + index;
       option.setAttribute("role", "option");
+      option.appendChild(element("span", "suggestion-kind",
+        place.kind === "district" ? gettext("District") : gettext("Populated place")));
       option.appendChild(element("span", "suggestion-name", place.name));
       option.appendChild(element("span", "suggestion-label", place.label));
       option.addEventListener("mousedown", function (event) {
@@ -802,6 +805,10 @@
       sendFeedback(facility, "opened");
     });
     actions.appendChild(showButton);
+    var route = routeLink(facility);
+    if (route) {
+      actions.appendChild(route);
+    }
     var slipLink = element("a", "button-secondary button-link-like referral-link", gettext("Referral slip"));
     slipLink.href = REFERRAL_URL + "?" + SEARCH_PARAM + "=" + state.lastParam + "&facility=" + encodeURIComponent(facility.renaes_code);
     actions.appendChild(slipLink);
@@ -815,6 +822,24 @@
       });
     });
     return item;
+  }
+
+  // NOTE: the app has no route endpoint yet, so the route line is drawn by
+  // OpenStreetMap's own directions page (OSRM) for the searched point.
+  function routeLink(facility) {
+    var from = state.locationMarker && state.locationMarker.getLatLng();
+    if (!from || !facility.location) {
+      return null;
+    }
+    var engine = state.lastRequest && state.lastRequest.mode === "drive" ? "fossgis_osrm_car" : "fossgis_osrm_foot";
+    var link = element("a", "button-secondary button-link-like route-link", gettext("Route on OpenStreetMap"));
+    link.href = OSM_DIRECTIONS + "?engine=" + engine + "&route=" + from.lat.toFixed(5) + "%2C" + from.lng.toFixed(5) +
+      "%3B" + Number(facility.location.lat).toFixed(5) + "%2C" + Number(facility.location.lon).toFixed(5);
+    link.rel = "noopener";
+    link.addEventListener("click", function () {
+      sendFeedback(facility, "routed");
+    });
+    return link;
   }
 
   /* ---------- feedback ---------- */
