@@ -32,7 +32,7 @@ def run_shared_search(body: dict) -> dict:
             _("The search in the link is not valid: %(error)s") % {"error": first_error_message(serializer.errors)}
         )
     data = serializer.validated_data
-    # NOTE: run_search stores a search record, so each slip counts as one more search in the logs.
+    # The family already searched; reopening the link for a slip is not a new search.
     return run_search(
         SearchRequest(
             point=data["location"]["point"],
@@ -42,7 +42,8 @@ def run_shared_search(body: dict) -> dict:
             insurance=data["insurance"],
             sisfoh=data["sisfoh"],
             mode=data["mode"],
-        )
+        ),
+        record=False,
     )
 
 

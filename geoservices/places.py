@@ -1,10 +1,13 @@
 """Place lookups: the district under a point and name search over districts and populated places."""
+from difflib import SequenceMatcher
+from functools import lru_cache
+
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Q
 
-from .models import District, PopulatedPlace
+from .models import Department, District, PopulatedPlace, Province
 from .text import search_key, title_name
 
 #: A point this close to a district (in degrees, about 3 km) counts as inside it.
@@ -42,9 +45,60 @@ def search_places(query: str, limit: int = 10) -> list[dict]:
         .select_related("province__department")
         .defer("geom")
     }
-    results = [_district_result(district) for district in districts]
+    results = _area_results(key)
+    results += [_district_result(district) for district in districts]
     results += [_place_result(place, place_districts.get(place.ubigeo)) for place in places]
     return sorted(results, key=lambda result: -result["score"])[:limit]
+
+
+#: Minimum difflib ratio for a department or province name to match a query ("cuzco" and "cusco": 0.8).
+MIN_AREA_RATIO = 0.8
+
+
+def _area_results(key: str) -> list[dict]:
+    """Match departments and provinces by name; each result points at its capital district.
+
+    By INEI numbering, the capital district of province XXYY is XXYY01 and that
+    of department XX is XX0101, so a family that types "Cusco" searches from
+    the city of Cusco rather than from the middle of the department.
+    """
+    if len(key) < 3:
+        return []
+    results = []
+    for kind, ubigeo, name, label in _areas():
+        area_key = search_key(name)
+        # Compare with the name's beginning, because people type the start of a name.
+        ratio = SequenceMatcher(None, key, area_key[: len(key)]).ratio()
+        if ratio < MIN_AREA_RATIO:
+            continue
+        capital_ubigeo = ubigeo + ("0101" if kind == "department" else "01")
+        capital = District.objects.filter(ubigeo=capital_ubigeo).annotate(anchor=PointOnSurface("geom"))
+        point = capital.values_list("anchor", flat=True).first()
+        if point is None:
+            continue
+        results.append({
+            "kind": kind,
+            "ubigeo": capital_ubigeo,
+            "code": ubigeo,
+            "name": name,
+            "label": label,
+            "lat": round(point.y, 5),
+            "lon": round(point.x, 5),
+            # A whole department or province is what people mean when the name matches.
+            "score": ratio + (1.05 if kind == "department" else 1.02),
+        })
+    return results
+
+
+@lru_cache(maxsize=1)
+def _areas() -> tuple:
+    """Return (kind, ubigeo, name, label) for the 25 departments and 196 provinces, read once per process."""
+    departments = [("department", d.ubigeo, d.name, d.name) for d in Department.objects.defer("geom")]
+    provinces = [
+        ("province", p.ubigeo, p.name, f"{p.name}, {p.department.name}")
+        for p in Province.objects.select_related("department").defer("geom", "department__geom")
+    ]
+    return tuple(departments + provinces)
 
 
 def _ranked(queryset, key: str, limit: int) -> list:

@@ -44,11 +44,13 @@ class SearchRequest:
     mode: str
 
 
-def run_search(request: SearchRequest) -> dict:
+def run_search(request: SearchRequest, *, record: bool = True) -> dict:
     """Run a family search and return the API response body.
 
     Returns ``{"facilities": [...], "programs": [...], "search": {...}}`` with
-    texts in the active language.
+    texts in the active language. With ``record`` false (for example when a
+    shared link is reopened to print a slip), no search record or shown list
+    is stored and the response has no search id.
     """
     needs = list(Need.objects.filter(code__in=request.needs).prefetch_related("services"))
     candidates = _candidates(request, needs)
@@ -56,8 +58,11 @@ def run_search(request: SearchRequest) -> dict:
     ranked = _rank(facilities, request, needs)[: settings.GEOSALUD["MAX_RESULTS"]]
     programmes = _programmes(request)
     region_names = _region_names(ranked)
+    district_names = _district_names(ranked)
     body = {
-        "facilities": [_facility_output(item, rank, region_names) for rank, item in enumerate(ranked, start=1)],
+        "facilities": [
+            _facility_output(item, rank, region_names, district_names) for rank, item in enumerate(ranked, start=1)
+        ],
         "programs": programmes,
         "search": {
             "location": {"lat": round(request.point.y, 5), "lon": round(request.point.x, 5)},
@@ -65,10 +70,17 @@ def run_search(request: SearchRequest) -> dict:
             "mode": request.mode,
         },
     }
-    # Stored last, so that a search that fails on the way is not recorded as answered.
-    _record(request, ranked, programmes)
-    body["search"]["id"] = str(_store_impression(request, ranked, needs).token)
+    if record:
+        # Stored last, so that a search that fails on the way is not recorded as answered.
+        _record(request, ranked, programmes)
+        body["search"]["id"] = str(_store_impression(request, ranked, needs).token)
     return body
+
+
+def _district_names(ranked: list[dict]) -> dict[str, str]:
+    """Map the districts of the results to their names, in one query."""
+    ubigeos = {item["facility"].spatial_ubigeo for item in ranked}
+    return dict(District.objects.filter(ubigeo__in=ubigeos).values_list("ubigeo", "name"))
 
 
 def _region_names(ranked: list[dict]) -> dict[str, str]:
@@ -199,7 +211,7 @@ def _method_text(travel, mode: str, region_names: dict[str, str]) -> str:
     return " ".join([source, description["network_speed"], description["access"]])
 
 
-def _facility_output(item: dict, rank: int, region_names: dict[str, str]) -> dict:
+def _facility_output(item: dict, rank: int, region_names: dict[str, str], district_names: dict[str, str]) -> dict:
     facility = item["facility"]
     travel = item["travel"]
     mode = item["mode"]
@@ -229,7 +241,7 @@ def _facility_output(item: dict, rank: int, region_names: dict[str, str]) -> dic
         "services_inferred": item["inferred"],
         "ranking_method": item["ranking_method"],
         "model_version": item["model_version"],
-        "district": {"ubigeo": facility.spatial_ubigeo},
+        "district": {"ubigeo": facility.spatial_ubigeo, "name": district_names.get(facility.spatial_ubigeo, "")},
     }
 
 

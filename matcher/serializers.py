@@ -14,7 +14,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
     action = serializers.ChoiceField(
         choices=Feedback.ACTION_CHOICES,
-        error_messages={"invalid_choice": _("Unknown action “%(input)s”. Use opened, called, routed, "
+        error_messages={"invalid_choice": _("Unknown action “{input}”. Use opened, called, routed, "
                                             "attended or not_attended.")},
     )
     renaes_code = serializers.RegexField(

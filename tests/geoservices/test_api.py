@@ -195,3 +195,16 @@ def test_sjl_times_match_independent_shortest_paths(client, mode):
         expected_min = (access_s + node_times[node] + egress_s) / 60.0
         # The API rounds minutes to one decimal and coordinates to 6 decimals.
         assert facility["travel_time_min"] == pytest.approx(expected_min, abs=0.06)
+
+
+def test_places_search_finds_department_by_old_spelling(client):
+    results = client.get("/api/v1/places/", {"q": "Cuzco"}).json()["results"]
+    department = next(result for result in results if result["kind"] == "department")
+    assert department["name"] == "Cusco"
+    assert department["ubigeo"] == "080101"  # the capital district, usable as a search location
+
+
+def test_search_from_department_uses_capital_district(client):
+    body = post_match(client, with_changes(location={"ubigeo": "080101"})).json()
+    assert body["search"]["district"]["ubigeo"] == "080101"
+    assert body["facilities"][0]["district"]["name"]

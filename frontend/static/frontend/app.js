@@ -300,6 +300,16 @@
 
   /* ---------- place search (combobox) ---------- */
 
+  function placeKindLabel(kind) {
+    var labels = {
+      department: gettext("Department"),
+      province: gettext("Province"),
+      district: gettext("District"),
+      place: gettext("Populated place")
+    };
+    return labels[kind] || labels.place;
+  }
+
   function closeSuggestions() {
     suggestionList.hidden = true;
     suggestionList.textContent = "";
@@ -319,10 +329,10 @@
     }
     results.forEach(function (place, index) {
       var option = element("li", "suggestion");
+      option.setAttribute("data-kind", place.kind);
       option.id = "place-option-" + index;
       option.setAttribute("role", "option");
-      option.appendChild(element("span", "suggestion-kind",
-        place.kind === "district" ? gettext("District") : gettext("Populated place")));
+      option.appendChild(element("span", "suggestion-kind", placeKindLabel(place.kind)));
       option.appendChild(element("span", "suggestion-name", place.name));
       option.appendChild(element("span", "suggestion-label", place.label));
       option.addEventListener("mousedown", function (event) {
@@ -353,7 +363,8 @@
     if (!place) {
       return;
     }
-    var location = place.kind === "district" ? {ubigeo: place.ubigeo} : {place_code: place.code};
+    // Departments and provinces come with the ubigeo of their capital district.
+    var location = place.kind === "place" ? {place_code: place.code} : {ubigeo: place.ubigeo};
     placeInput.value = place.label;
     closeSuggestions();
     setLocation(location, place.lat, place.lon, place.label);
