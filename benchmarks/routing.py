@@ -439,7 +439,10 @@ def markdown(record: dict) -> str:
         f"Measured by `benchmarks/routing.py` on {record['date']}: {record['machine']}. Raw numbers: "
         "`benchmarks/results/routing.json`. Each cell is wall time and the growth of peak resident memory "
         "while the method ran; the ratio is to this engine. The surface is every node's time from the "
-        "nearest facility; the household query is one origin to all facilities (median over origins).",
+        "nearest facility; the household query is one origin to all facilities (median over origins). "
+        "pandana's columns leave out its contraction-hierarchy setup, which is timed apart in the JSON. The "
+        "synthetic graph is a seeded street grid of about 100 m blocks, a stand-in for scale, not a real network. "
+        "Other sessions shared the machine, so timings vary by tens of percent between runs.",
         "",
         "| graph | nodes | facilities | engine surface | scipy floor | networkx per facility | networkx multi-source | pandana | pgRouting |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -476,30 +479,49 @@ def markdown(record: dict) -> str:
         ]
         lines.append(f"| {graph['name']} | " + " | ".join(cells) + " |")
 
-    lines += ["", _targets(record), ""]
+    graphs_by_note: dict[tuple[str, str], list[str]] = {}
+    for graph in record["graphs"]:
+        for name, method in graph["methods"].items():
+            if method.get("note"):
+                graphs_by_note.setdefault((name, method["note"]), []).append(graph["name"])
+    notes = [
+        f"* {name}: {note} ({'all graphs' if len(graphs) == len(record['graphs']) else ', '.join(graphs)})."
+        for (name, note), graphs in graphs_by_note.items()
+    ]
+    lines += ["", *notes, "", _targets(record), ""]
     return "\n".join(lines)
 
 
 def _targets(record: dict) -> str:
     """State each target of the engine and whether this run met it."""
-    floor_ok = all(
-        g["methods"]["engine surface"]["seconds"] <= 1.5 * g["methods"]["scipy surface"]["seconds"] for g in record["graphs"]
-    )
-    nx_ok = all(
-        g["methods"]["networkx per-facility surface"]["seconds"] >= 100 * g["methods"]["engine surface"]["seconds"]
+    floor_missed = [
+        g["name"]
         for g in record["graphs"]
-    )
+        if g["methods"]["engine surface"]["seconds"] > 1.5 * g["methods"]["scipy surface"]["seconds"]
+    ]
+    nx_missed = [
+        g["name"]
+        for g in record["graphs"]
+        if g["methods"]["networkx per-facility surface"]["seconds"] < 100 * g["methods"]["engine surface"]["seconds"]
+    ]
+    floor_ok, nx_ok = not floor_missed, not nx_missed
     staged = [g for g in record["graphs"] if not g["name"].startswith("synthetic")]
     household_ok = all(
         g["methods"].get("engine household (matrix)", g["methods"]["engine household"])["seconds"] < 0.005
         for g in staged
     )
+    slowest_dijkstra_s = max(g["methods"]["engine household"]["seconds"] for g in staged)
     load_ok = all(g["methods"]["load"]["seconds"] < 1.0 for g in staged if "load" in g["methods"])
     verdict = {True: "met", False: "NOT met"}
+
+    def missed(names: list[str]) -> str:
+        return f" (missed on {', '.join(names)})" if names else ""
+
     return (
-        f"Targets: surface within 1.5x of the scipy floor: {verdict[floor_ok]}; at least 100x faster than one "
-        f"networkx Dijkstra per facility: {verdict[nx_ok]}; household query under 5 ms median on the staged "
-        f"graphs: {verdict[household_ok]}; graph load under 1 s: {verdict[load_ok]}."
+        f"Targets: surface within 1.5x of the scipy floor: {verdict[floor_ok]}{missed(floor_missed)}; at least "
+        f"100x faster than one networkx Dijkstra per facility: {verdict[nx_ok]}{missed(nx_missed)}; household query under 5 ms median on the staged "
+        f"graphs: {verdict[household_ok]} through the facility matrix (the Dijkstra fallback for other "
+        f"destinations takes up to {slowest_dijkstra_s * 1000:.1f} ms); graph load under 1 s: {verdict[load_ok]}."
         + ("" if record["pgrouting"] else " pgRouting was not installed, so its columns are empty.")
     )
 
@@ -512,7 +534,7 @@ def write_section(text: str) -> None:
         updated = current.rstrip("\n") + "\n\n" + text
     else:
         end = current.find("\n## ", start + len(SECTION_TITLE))
-        updated = current[:start] + text + ("" if end < 0 else current[end + 1 :])
+        updated = current[:start] + text + ("" if end < 0 else "\n" + current[end + 1 :])
     DOC_FILE.write_text(updated.rstrip("\n") + "\n")
 
 
@@ -524,7 +546,14 @@ def main() -> None:
         help="Keep the records of graphs not measured in this run (for example the synthetic graph with "
         "--side 0) from the existing results file; each record states the date it was measured.",
     )
+    parser.add_argument(
+        "--render-only", action="store_true",
+        help="Rewrite the docs/benchmarks.md section from the existing results file without measuring.",
+    )
     args = parser.parse_args()
+    if args.render_only:
+        write_section(markdown(json.loads(RESULTS_FILE.read_text())))
+        return
     record = run(args.side)
     if args.keep_others and RESULTS_FILE.exists():
         previous = json.loads(RESULTS_FILE.read_text())
