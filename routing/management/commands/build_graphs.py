@@ -30,6 +30,7 @@ class Outcome:
 
     status: str
     built: int = 0
+    matrices: int = 0
 
 
 def graph_file_name(slug: str, mode: str) -> str:
@@ -85,7 +86,9 @@ class Command(BaseCommand):
         source_dir = Path(settings.GEOSALUD["SOURCE_DATA_DIR"])
         graph_dir = Path(settings.GEOSALUD["GRAPH_DIR"])
         selected = [r for r in STAGED_REGIONS if not options["region"] or r.slug in options["region"]]
-        summary = {"created": 0, "updated": 0, "skipped": 0, "failed": 0, "graph files built": 0}
+        summary = {
+            "created": 0, "updated": 0, "skipped": 0, "failed": 0, "graph files built": 0, "facility matrices built": 0,
+        }
 
         for region in selected:
             try:
@@ -98,6 +101,7 @@ class Command(BaseCommand):
                 continue
             summary[outcome.status] += 1
             summary["graph files built"] += outcome.built
+            summary["facility matrices built"] += outcome.matrices
 
         if options["mtc"] and not options["dry_run"]:
             self.build_mtc(source_dir, graph_dir)
@@ -145,12 +149,17 @@ class Command(BaseCommand):
             self.stdout.write(f"{region.slug} {mode}: {action}, {graph.n_nodes} nodes, {graph.n_edges} edges")
 
         status = self.register(region, sha256, graphs)
-        for mode, graph in graphs.items():
+        matrices = sum(
             self.refresh_matrix(region, graph, graph_dir / matrix_file_name(region.slug, mode), options["force"])
-        return Outcome(status=status, built=len(built))
+            for mode, graph in graphs.items()
+        )
+        return Outcome(status=status, built=len(built), matrices=matrices)
 
-    def refresh_matrix(self, region: StagedRegion, graph: CompactGraph, path: Path, force: bool) -> None:
-        """Rebuild the facility matrix of one graph unless it matches the graph and the facilities."""
+    def refresh_matrix(self, region: StagedRegion, graph: CompactGraph, path: Path, force: bool) -> bool:
+        """Rebuild the facility matrix of one graph unless it matches the graph and the facilities.
+
+        Returns whether the matrix was rebuilt.
+        """
         locations = Facility.objects.filter(is_searchable=True, location__isnull=False).filter(
             location__dwithin=(GEOSGeometry(_bbox_wkt(graph), srid=4326), _margin_deg(graph))
         ).values_list("location", flat=True)
@@ -168,9 +177,10 @@ class Command(BaseCommand):
             except RoutingError:
                 current = None
         if current is not None and current.fits(graph) and np.array_equal(current.target_nodes, target_nodes):
-            return
+            return False
         build_matrix(graph, target_nodes, parameters.NETWORK_LIMIT_S).save(path)
         self.stdout.write(f"{region.slug} {graph.mode}: facility matrix built for {len(target_nodes)} facility nodes")
+        return True
 
     @transaction.atomic
     def register(self, region: StagedRegion, sha256: str, graphs: dict[str, CompactGraph]) -> str:
