@@ -3,9 +3,9 @@
 Row ``i`` contains every node's fastest time to facility node ``target_nodes[i]``
 and the length of that path. A search from a household at node ``h`` then
 reads column ``h`` instead of running Dijkstra. Rows are keyed by graph node,
-so a facility that moved, or was added after the matrix was built, simply has
-no row and is routed by Dijkstra; a matrix built for an older graph is
-rejected by :meth:`FacilityMatrix.fits`.
+so a facility that moved, or was added after the matrix was built, has no row
+and is routed by Dijkstra. A matrix built for an older graph is rejected by
+:meth:`FacilityMatrix.fits`.
 """
 from __future__ import annotations
 

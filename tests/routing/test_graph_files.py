@@ -119,7 +119,7 @@ def test_mode_filters(tags, walk, drive):
 
 
 def test_pbf_gives_same_graph_as_xml():
-    # The staged Cusco XML holds the highway ways of this PBF, so both graphs must agree.
+    # The staged Cusco XML contains the highway ways of this PBF, so both graphs must agree.
     from_pbf = build_graphs(OSM_DIR / "cusco_centro_bbbike_2017.osm.pbf", ("drive",))["drive"]
     from_xml = build_graphs(CUSCO, ("drive",))["drive"]
     np.testing.assert_array_equal(from_pbf.node_osmid, from_xml.node_osmid)
