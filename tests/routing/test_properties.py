@@ -8,6 +8,7 @@ from hypothesis import given, settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from routing.build import build_graphs
+from routing.estimate import haversine_m
 from routing.graph import nearest_source_surface, one_to_many
 
 VENTANILLA = Path(settings.GEOSALUD["SOURCE_DATA_DIR"]) / "osm_network" / "lima_ventanilla_drive_2km.graphml"
@@ -66,3 +67,15 @@ def test_surface_is_min_over_sources(sources):
     np.testing.assert_allclose(times, each.min(axis=0))
     # The reported nearest source achieves the minimum.
     np.testing.assert_allclose(each[nearest, targets], times)
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_time_never_beats_straight_line(mode, data):
+    # No path is shorter than the great circle, and no edge is faster than the graph's top speed.
+    graph = GRAPHS[mode]
+    top_speed_mps = float(np.max(graph.length_m / graph.adjacency.data))
+    a, b = data.draw(_node(mode)), data.draw(_node(mode))
+    straight_m = haversine_m(graph.node_lon[a], graph.node_lat[a], graph.node_lon[b], graph.node_lat[b])
+    assert _time(mode, a, b) >= straight_m / top_speed_mps - TOLERANCE_S
