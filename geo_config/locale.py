@@ -12,15 +12,18 @@ from django.utils import translation
 API_PREFIX = "/api/"
 
 
+def request_language(request) -> str:
+    """Return the language for ``request``: the cookie's, then (API only) Accept-Language, else Spanish."""
+    if request.path.startswith(API_PREFIX):
+        return translation.get_language_from_request(request, check_path=False)
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    supported = {code for code, _name in settings.LANGUAGES}
+    return chosen if chosen in supported else settings.LANGUAGE_CODE
+
+
 class SpanishFirstLocaleMiddleware(LocaleMiddleware):
     """Activate the cookie's language on pages, else ``LANGUAGE_CODE``; the API also reads Accept-Language."""
 
     def process_request(self, request):
-        if request.path.startswith(API_PREFIX):
-            super().process_request(request)
-            return
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        supported = {code for code, _name in settings.LANGUAGES}
-        language = chosen if chosen in supported else settings.LANGUAGE_CODE
-        translation.activate(language)
+        translation.activate(request_language(request))
         request.LANGUAGE_CODE = translation.get_language()

@@ -130,7 +130,7 @@ def feedback_sessions() -> list[dict]:
         labels = _feedback_labels(impression)
         if max(labels, default=0) == 0 or len(labels) < 2:
             continue
-        context = {**impression.context, "data": "feedback"}
+        context = {**impression.context, "data": "feedback", "search_id": str(impression.token)}
         sessions.append({"candidates": impression.candidates, "context": context, "labels": labels})
     logger.info("Built %s sessions from real family feedback", len(sessions))
     return sessions

@@ -6,8 +6,11 @@ import re
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
+
+from geo_config.locale import request_language
 
 from . import metrics
 from .outage import is_outage, outage_response, wants_json
@@ -94,9 +97,11 @@ class RateLimitMiddleware:
 
     def _reject(self, request: HttpRequest, rule: dict) -> HttpResponse:
         logger.warning("Rate limit %s (%s) reached on %s", rule["group"], rule["rate"], request.path)
-        message = _("Too many requests from your connection (limit %(rate)s). Wait a minute and try again.") % {
-            "rate": rule["rate"]
-        }
+        # This middleware runs before the locale middleware, so it picks the language itself.
+        with translation.override(request_language(request)):
+            message = _("Too many requests from your connection (limit %(rate)s). Wait a minute and try again.") % {
+                "rate": rule["rate"]
+            }
         if wants_json(request):
             response = JsonResponse({"errors": {"non_field_errors": [message]}}, status=429)
         else:

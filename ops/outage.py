@@ -6,7 +6,10 @@ import logging
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
+
+from geo_config.locale import request_language
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -40,6 +43,11 @@ def wants_json(request: HttpRequest) -> bool:
 def outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
     """Return a 503 with Retry-After, as JSON for API and fetch requests and as HTML for pages."""
     logger.error("Service outage on %s %s: %s", request.method, request.path, type(exc).__name__)
+    with translation.override(request_language(request)):
+        return _unavailable(request)
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
     message = _("The service is briefly unavailable while a database or queue restarts. Please try again in a few seconds.")
     if wants_json(request):
         response = JsonResponse({"errors": {"non_field_errors": [message]}}, status=503)

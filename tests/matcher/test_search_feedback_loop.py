@@ -72,7 +72,7 @@ def test_feedback_becomes_labelled_session(client):
     send(client, {"action": "attended", "renaes_code": second["renaes_code"], "rank": 2, "search_id": token})
 
     sessions = [session for session in feedback_sessions() if session["context"]["data"] == "feedback"]
-    session = next(s for s in sessions if s["candidates"][0]["renaes_code"] == first["renaes_code"])
+    session = next(s for s in sessions if s["context"]["search_id"] == token)
     assert session["labels"][0] == 0  # "not attended" overrides the call
     assert session["labels"][1] == 2
     assert sum(session["labels"][2:]) == 0
