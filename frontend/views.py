@@ -12,7 +12,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.generic import TemplateView
 
 from geoservices.models import DataReport, Need
-from geoservices.vocabulary import INSURANCE_CHOICES, MODE_CHOICES, SEX_CHOICES, SISFOH_CHOICES
+from geoservices.vocabulary import FAMILY_MODE_CHOICES, INSURANCE_CHOICES, SEX_CHOICES, SISFOH_CHOICES
 
 from .boundaries import boundary_collection, parse_bbox
 from .exceptions import FrontendError, SharedSearchError
@@ -54,7 +54,7 @@ class HomeView(TemplateView):
             insurance_choices=INSURANCE_CHOICES,
             sisfoh_choices=SISFOH_CHOICES,
             sex_choices=SEX_CHOICES,
-            mode_choices=MODE_CHOICES,
+            mode_choices=FAMILY_MODE_CHOICES,
             report_topics=DataReport.Topic.choices,
         )
         return context

@@ -11,7 +11,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from .models import District, Facility, Need, PopulatedPlace
 from .places import district_at
-from .vocabulary import INSURANCE_CHOICES, MODE_CHOICES, SEX_CHOICES, SISFOH_CHOICES
+from .vocabulary import FAMILY_MODE_CHOICES, INSURANCE_CHOICES, SEX_CHOICES, SISFOH_CHOICES
 
 MAX_AGE = 120
 MAX_HOUSEHOLD_SIZE = 20
@@ -139,7 +139,7 @@ class MatchRequestSerializer(serializers.Serializer):
     needs = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=False, max_length=13)
     insurance = serializers.ChoiceField(choices=INSURANCE_CHOICES, default="none")
     sisfoh = serializers.ChoiceField(choices=SISFOH_CHOICES, default="unknown")
-    mode = serializers.ChoiceField(choices=MODE_CHOICES, default="walk")
+    mode = serializers.ChoiceField(choices=FAMILY_MODE_CHOICES, default="walk")
 
     default_error_messages = {}
 

@@ -64,4 +64,8 @@ SEX_CHOICES = [("F", _("Female")), ("M", _("Male"))]
 
 MODE_CHOICES = [("walk", _("Walking")), ("drive", _("By vehicle"))]
 
+#: Modes a family may search with. Public transport is an estimate from driving
+#: times (see routing.parameters), so planners' coverage keeps to MODE_CHOICES.
+FAMILY_MODE_CHOICES = MODE_CHOICES + [("transit", _("Public transport (estimate)"))]
+
 TRAVEL_TIME_SOURCES = ("road_network", "estimate")

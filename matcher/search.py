@@ -193,7 +193,7 @@ def _travel_reason(item: dict, mode: str) -> str:
     travel = item["travel"]
     if travel.minutes is None:
         return _("Not reachable over the road network from your place; ask locally how to get there.")
-    mode_text = _("walking") if mode == "walk" else _("by vehicle")
+    mode_text = {"walk": _("walking"), "drive": _("by vehicle"), "transit": _("by public transport")}[mode]
     return _("About %(minutes)d min %(how)s (%(km)s km).") % {
         "minutes": round(travel.minutes), "how": mode_text, "km": number_format(travel.distance_km, 1),
     }

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from geoservices.models import Facility
 from geoservices.serializers import validate_need_codes
-from geoservices.vocabulary import INSURANCE_CHOICES, MODE_CHOICES, TRAVEL_TIME_SOURCES
+from geoservices.vocabulary import FAMILY_MODE_CHOICES, INSURANCE_CHOICES, TRAVEL_TIME_SOURCES
 
 from .models import Feedback, SearchImpression
 
@@ -28,7 +28,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
     results_count = serializers.IntegerField(min_value=1, max_value=200, required=False, allow_null=True)
     needs = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=13)
     insurance = serializers.ChoiceField(choices=INSURANCE_CHOICES, required=False)
-    mode = serializers.ChoiceField(choices=MODE_CHOICES, required=False)
+    mode = serializers.ChoiceField(choices=FAMILY_MODE_CHOICES, required=False)
     travel_time_min = serializers.FloatField(min_value=0, max_value=24 * 60, required=False, allow_null=True)
     travel_time_source = serializers.ChoiceField(choices=[(source, source) for source in TRAVEL_TIME_SOURCES],
                                                  required=False)

@@ -208,3 +208,11 @@ def test_search_from_department_uses_capital_district(client):
     body = post_match(client, with_changes(location={"ubigeo": "080101"})).json()
     assert body["search"]["district"]["ubigeo"] == "080101"
     assert body["facilities"][0]["district"]["name"]
+
+
+def test_public_transport_search_is_labelled(client):
+    facilities = post_match(client, with_changes(mode="transit")).json()["facilities"]
+    assert facilities
+    assert "transporte público" in facilities[0]["travel_time_method"]
+    walking = post_match(client, PREGNANT_WITHOUT_INSURANCE).json()["facilities"]
+    assert facilities[0]["travel_time_min"] < walking[0]["travel_time_min"] + 15
