@@ -73,11 +73,13 @@ class IsochroneView(APIView):
                 {
                     "location": [
                         _(
-                            "There is no road network within %(max_m)s m of this place, so no isochrones: "
-                            "they exist only where the app has street maps (Cusco, San Juan de Lurigancho "
-                            "and Ventanilla)."
+                            "There is no road network near this place, so no isochrones: they need a city "
+                            "street map within %(max_m)s m or an MTC national road within %(max_km)s km."
                         )
-                        % {"max_m": int(parameters.MAX_ACCESS_DISTANCE_M)}
+                        % {
+                            "max_m": int(parameters.MAX_ACCESS_DISTANCE_M),
+                            "max_km": int(parameters.MTC_MAX_ACCESS_DISTANCE_M / 1000),
+                        }
                     ]
                 }
             )

@@ -4,6 +4,8 @@ The estimate is ``haversine distance x circuity factor / speed``, with the
 factors of :mod:`routing.parameters`. It is also the rule for the walked
 access and egress legs between a point and the road graph.
 """
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -89,3 +91,37 @@ def describe(mode: str) -> dict:
         "transit_time_factor": parameters.TRANSIT_TIME_FACTOR if mode == "transit" else None,
         "transit_wait_s": parameters.TRANSIT_WAIT_S if mode == "transit" else None,
     }
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """How a point reaches a road graph on foot.
+
+    ``max_distance_m`` is the farthest straight-line distance to the nearest
+    node that still counts as served by the graph; the walk is that distance
+    times ``circuity_factor`` at ``speed_kph``.
+    """
+
+    max_distance_m: float
+    speed_kph: float
+    circuity_factor: float
+
+    def leg(self, straight_m: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """Return the walked length in metres and its time in seconds for straight-line distances."""
+        distance_m = np.asarray(straight_m, dtype=float) * self.circuity_factor
+        return distance_m, distance_m / parameters.kph_to_mps(self.speed_kph)
+
+
+#: Walk to a city street graph: the street pace and the estimate's circuity.
+STREET_ACCESS = AccessRule(
+    max_distance_m=parameters.MAX_ACCESS_DISTANCE_M,
+    speed_kph=parameters.ESTIMATE_SPEED_KPH["walk"],
+    circuity_factor=parameters.CIRCUITY_FACTOR["walk"],
+)
+
+#: Walk across country to the MTC road graph.
+OFFROAD_ACCESS = AccessRule(
+    max_distance_m=parameters.MTC_MAX_ACCESS_DISTANCE_M,
+    speed_kph=parameters.OFFROAD_WALK_SPEED_KPH,
+    circuity_factor=parameters.OFFROAD_CIRCUITY_FACTOR,
+)

@@ -9,8 +9,11 @@ dropped, and speeds follow the surface.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,6 +24,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from . import parameters
 from .build import EdgeTable, compact, file_sha256
 from .graph import CompactGraph
 
@@ -125,7 +129,9 @@ def build_mtc_graph(paths: list[Path]) -> tuple[CompactGraph, MtcReport]:
     meta = {
         "mode": "drive",
         "source_file": ",".join(sorted(Path(p).name for p in paths)),
-        "source_sha256": ",".join(file_sha256(p) for p in sorted(paths)),
+        "source_sha256": sources_sha256(paths),
+        "rules_digest": mtc_rules_digest(),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "snap_tolerance_m": SNAP_TOLERANCE_M,
     }
     graph = compact(edges, (np.arange(n_vertices, dtype=np.int64), coords[:, 0], coords[:, 1]), meta)
@@ -187,4 +193,41 @@ def _connectivity(
         components=len(np.unique(labels[nodes])),
         connected_node_share=float(np.mean(labels[nodes] == largest)),
         connected_length_share=float(length_m[labels[tail] == largest].sum() / length_m.sum()),
+    )
+
+
+def sources_sha256(paths: list[Path]) -> str:
+    """Return one SHA-256 digest over the sorted layer files, so any changed layer changes it."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        digest.update(path.name.encode())
+        digest.update(file_sha256(path).encode())
+    return digest.hexdigest()
+
+
+def mtc_rules_digest() -> str:
+    """Return a short hash of the rules that shape an MTC graph (speeds, snapping, format)."""
+    rules = {
+        "surface_speed_kph": SURFACE_SPEED_KPH,
+        "unknown_surface_speed_kph": UNKNOWN_SURFACE_SPEED_KPH,
+        "snap_tolerance_m": SNAP_TOLERANCE_M,
+        "walk_speed_kph": parameters.MTC_WALK_SPEED_KPH,
+        "format": 1,
+    }
+    return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def walk_graph(drive: CompactGraph) -> CompactGraph:
+    """Derive the walking graph of the MTC lines from their drive graph.
+
+    Pedestrians walk the same lines in both directions (the drive graph is
+    already two-way) at ``MTC_WALK_SPEED_KPH`` on level ground, because no
+    national elevation grid is staged.
+    """
+    speed_mps = parameters.kph_to_mps(parameters.MTC_WALK_SPEED_KPH)
+    adjacency = drive.adjacency.copy()
+    # The one-microsecond floor keeps zero-length edges stored, as in build.compact.
+    adjacency.data = np.maximum(drive.length_m / speed_mps, 1e-6)
+    return replace(
+        drive, adjacency=adjacency, meta=dict(drive.meta, mode="walk"), _tree=None, _edge_keys=None, _reverse=None
     )

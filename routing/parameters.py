@@ -111,6 +111,28 @@ NETWORK_LIMIT_S = 8 * 3600.0
 #: unreached by that first search are searched again up to NETWORK_LIMIT_S.
 PROBE_MARGIN_S = 600.0
 
+# --- MTC road network ----------------------------------------------------------
+
+#: Farthest a point may be from the MTC road graph and still be routed on it.
+#: Rural households in the Andes and the Amazon often live hours on foot from
+#: a national road; 10 km (about 4.7 hours at the off-road pace below) keeps
+#: those trips on the network. Farther points get the straight-line estimate.
+MTC_MAX_ACCESS_DISTANCE_M = 10_000.0
+
+#: Walking speed between a point and the MTC road graph. The walk crosses
+#: fields, footpaths and slopes with no mapped way, so it is slower than the
+#: 4.5 km/h on streets. 3 km/h is an assumption, not a measurement.
+OFFROAD_WALK_SPEED_KPH = 3.0
+
+#: Ratio of the off-road walk to the straight line: the same 1.4 as the
+#: straight-line estimate, for footpaths that follow slopes and rivers.
+OFFROAD_CIRCUITY_FACTOR = 1.4
+
+#: Walking speed on the MTC road lines themselves: the lines are walked in
+#: both directions at the street pace, with no slope (no national elevation
+#: grid is staged).
+MTC_WALK_SPEED_KPH = WALK_SPEED_KPH
+
 # --- Straight-line estimate ------------------------------------------------
 
 #: Ratio of route length to straight-line distance used where no graph

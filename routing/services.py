@@ -2,14 +2,19 @@
 
 Rules, stated once here and in docs/routing.md:
 
-* The origin is routed on the region whose graph has a node within
-  ``MAX_ACCESS_DISTANCE_M`` of it (the nearest such node wins when regions
-  overlap). Without one, every destination gets the straight-line estimate.
-* A destination whose nearest node of that same graph is farther than
-  ``MAX_ACCESS_DISTANCE_M`` (for example one in another city) gets the
-  straight-line estimate, marked ``"estimate"``.
+* The origin is tried on the city (OpenStreetMap) graphs whose nearest node
+  is within ``MAX_ACCESS_DISTANCE_M`` of it, nearest first, then on the MTC
+  national road graph if its nearest node is within
+  ``MTC_MAX_ACCESS_DISTANCE_M``. Without any, every destination gets the
+  straight-line estimate.
+* Each destination is routed on the first of those graphs whose nearest node
+  is within the same distance of it. A destination that no graph serves gets
+  the straight-line estimate, marked ``"estimate"``.
 * Routed times add the walked access leg (origin to its node) and egress leg
-  (node to destination) to the network time, whatever the mode.
+  (node to destination) to the network time, whatever the mode: at the
+  street pace on city graphs and at the off-road pace on the MTC graph. On
+  the MTC graph a direct off-road walk replaces the route when it is faster,
+  so two neighbours far from the road are not sent through it.
 * A destination that the network does not reach within ``NETWORK_LIMIT_S``
   gets ``minutes=None``; it is never replaced by a shorter estimate.
 """
@@ -30,12 +35,14 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext as _
 
 from . import parameters
-from .estimate import check_mode, describe, estimate_route, haversine_m, walk_leg
+from .estimate import OFFROAD_ACCESS, STREET_ACCESS, AccessRule, check_mode, describe, estimate_route, haversine_m
 from .exceptions import GraphFileError, RoutingError
 from .graph import CompactGraph, one_to_many, times_to
 from .isochrones import isochrone_polygons
 from .matrix import FacilityMatrix
 from .models import RoadRegion
+from .mtc import SURFACE_SPEED_KPH as MTC_SURFACE_SPEEDS_KPH
+from .regions import MTC_NETWORK
 
 logger = logging.getLogger(__name__)
 
@@ -156,28 +163,51 @@ def _check_point(lon: float, lat: float, what: str) -> tuple[float, float]:
     return lon, lat
 
 
-def _origin_graph(lon: float, lat: float, mode: str) -> tuple[RoadRegion, CompactGraph, int, float] | None:
-    """Pick the region graph that serves an origin.
+@dataclass(frozen=True)
+class OriginGraph:
+    """A road graph that serves a search origin, with the origin's node and walk to it."""
 
-    Returns the region, its graph for ``mode``, the origin's node and the
-    access distance in metres, or None when no graph node is within
-    ``MAX_ACCESS_DISTANCE_M``.
+    region: RoadRegion
+    graph: CompactGraph
+    node: int
+    access_m: float
+    rule: AccessRule
+
+
+def access_rule(slug: str) -> AccessRule:
+    """Return how points reach the graph of a road region: off-road for the MTC lines, on streets otherwise."""
+    return OFFROAD_ACCESS if slug == MTC_NETWORK.slug else STREET_ACCESS
+
+
+def _origin_graphs(lon: float, lat: float, mode: str) -> list[OriginGraph]:
+    """List the region graphs that serve an origin, in the order they are tried.
+
+    City graphs come first, nearest node first, so that OpenStreetMap
+    streets keep priority where they reach; the MTC graph comes last.
     """
-    margin_deg = parameters.MAX_ACCESS_DISTANCE_M / _METRES_PER_DEGREE / max(math.cos(math.radians(lat)), 0.1)
-    candidates = RoadRegion.objects.filter(
+    max_m = max(STREET_ACCESS.max_distance_m, OFFROAD_ACCESS.max_distance_m)
+    margin_deg = max_m / _METRES_PER_DEGREE / max(math.cos(math.radians(lat)), 0.1)
+    regions = RoadRegion.objects.filter(
         modes__contains=[mode], extent__dwithin=(Point(lon, lat, srid=4326), margin_deg)
     )
-    best = None
-    for region in candidates:
+    found = []
+    for region in regions:
         try:
             graph = load_graph(region.graph_files[mode])
         except (OSError, KeyError, GraphFileError) as exc:
             logger.warning("No %s graph for road region %s, using estimates: %s", mode, region.slug, exc)
             continue
+        rule = access_rule(region.slug)
         node, distance_m = graph.nearest_nodes(lon, lat)
-        if distance_m[0] <= parameters.MAX_ACCESS_DISTANCE_M and (best is None or distance_m[0] < best[3]):
-            best = (region, graph, int(node[0]), float(distance_m[0]))
-    return best
+        if distance_m[0] <= rule.max_distance_m:
+            found.append(OriginGraph(region, graph, int(node[0]), float(distance_m[0]), rule))
+    return sorted(found, key=lambda item: (item.rule is OFFROAD_ACCESS, item.access_m))
+
+
+def _origin_graph(lon: float, lat: float, mode: str) -> OriginGraph | None:
+    """Return the first graph of :func:`_origin_graphs`, or None when no graph serves the origin."""
+    found = _origin_graphs(lon, lat, mode)
+    return found[0] if found else None
 
 
 def travel_times(
@@ -215,47 +245,98 @@ def travel_times(
     dest_lon = np.array([p[0] for p in points])
     dest_lat = np.array([p[1] for p in points])
 
-    estimate_m, estimate_s = estimate_route(haversine_m(lon, lat, dest_lon, dest_lat), mode)
-    minutes: list[float | None] = (estimate_s / 60.0).tolist()
-    distance_m = estimate_m.copy()
-    sources = [ESTIMATE] * len(points)
-    regions: list[str | None] = [None] * len(points)
+    straight_m = haversine_m(lon, lat, dest_lon, dest_lat)
+    estimate_m, estimate_s = estimate_route(straight_m, mode)
+    times = _Times(
+        minutes=(estimate_s / 60.0).tolist(),
+        distance_m=estimate_m.tolist(),
+        sources=[ESTIMATE] * len(points),
+        regions=[None] * len(points),
+    )
 
-    chosen = _origin_graph(lon, lat, parameters.graph_mode(mode))
-    if chosen is not None:
-        region, graph, origin_node, access_m = chosen
-        dest_nodes, egress_m = graph.nearest_nodes(dest_lon, dest_lat)
-        routed = np.flatnonzero(egress_m <= parameters.MAX_ACCESS_DISTANCE_M)
-        # Probe with three times the slowest estimate first: most searches end there.
-        probe_s = 3.0 * float(estimate_s[routed].max(initial=0.0)) + parameters.PROBE_MARGIN_S
-        network_s, network_m = _network_legs(region, mode, graph, origin_node, dest_nodes[routed], probe_s)
-        network_s = parameters.network_time_s(mode, network_s)
-        access_leg_m, access_leg_s = walk_leg(access_m)
-        egress_leg_m, egress_leg_s = walk_leg(egress_m[routed])
-        for i, index in enumerate(routed):
-            sources[index] = ROAD_NETWORK
-            regions[index] = region.slug
-            if np.isfinite(network_s[i]):
-                minutes[index] = float(access_leg_s + network_s[i] + egress_leg_s[i]) / 60.0
-                distance_m[index] = float(access_leg_m + network_m[i] + egress_leg_m[i])
-            else:
-                minutes[index] = None
-        logger.debug("Routed %d of %d destinations on %s (%s)", len(routed), len(points), region.slug, mode)
+    pending = np.arange(len(points))
+    for served in _origin_graphs(lon, lat, parameters.graph_mode(mode)):
+        if not pending.size:
+            break
+        dest_nodes, egress_m = served.graph.nearest_nodes(dest_lon[pending], dest_lat[pending])
+        reached = egress_m <= served.rule.max_distance_m
+        if reached.any():
+            _route(served, mode, pending[reached], dest_nodes[reached], egress_m[reached], straight_m, times)
+        pending = pending[~reached]
 
     return [
-        TravelTime(minutes=minutes[i], distance_km=float(distance_m[i]) / 1000.0, source=sources[i], region=regions[i])
+        TravelTime(
+            minutes=times.minutes[i],
+            distance_km=float(times.distance_m[i]) / 1000.0,
+            source=times.sources[i],
+            region=times.regions[i],
+        )
         for i in range(len(points))
     ]
 
 
-def estimate_description(mode: str) -> dict:
+@dataclass
+class _Times:
+    """Per-destination results of :func:`travel_times` while they are filled in."""
+
+    minutes: list[float | None]
+    distance_m: list[float]
+    sources: list[str]
+    regions: list[str | None]
+
+
+def _route(
+    served: OriginGraph,
+    mode: str,
+    indices: np.ndarray,
+    dest_nodes: np.ndarray,
+    egress_m: np.ndarray,
+    straight_m: np.ndarray,
+    times: _Times,
+) -> None:
+    """Route the destinations at ``indices`` on one graph and write their results into ``times``."""
+    # Probe with three times the slowest estimate first: most searches end there.
+    _, estimate_s = estimate_route(straight_m[indices], mode)
+    probe_s = 3.0 * float(estimate_s.max(initial=0.0)) + parameters.PROBE_MARGIN_S
+    network_s, network_m = _network_legs(served.region, mode, served.graph, served.node, dest_nodes, probe_s)
+    network_s = parameters.network_time_s(mode, network_s)
+    access_leg_m, access_leg_s = served.rule.leg(served.access_m)
+    egress_leg_m, egress_leg_s = served.rule.leg(egress_m)
+    total_s = access_leg_s + network_s + egress_leg_s
+    total_m = access_leg_m + network_m + egress_leg_m
+
+    if served.rule is OFFROAD_ACCESS:
+        # Walking straight across country is allowed as far as the walk to the road is.
+        direct_m, direct_s = served.rule.leg(straight_m[indices])
+        shorter = (straight_m[indices] <= served.rule.max_distance_m) & (direct_s < total_s)
+        total_s = np.where(shorter, direct_s, total_s)
+        total_m = np.where(shorter, direct_m, total_m)
+
+    for i, index in enumerate(indices):
+        times.sources[index] = ROAD_NETWORK
+        times.regions[index] = served.region.slug
+        if np.isfinite(total_s[i]):
+            times.minutes[index] = float(total_s[i]) / 60.0
+            times.distance_m[index] = float(total_m[i])
+        else:
+            times.minutes[index] = None
+    logger.debug("Routed %d destinations on %s (%s)", len(indices), served.region.slug, mode)
+
+
+def estimate_description(mode: str, region: str | None = None) -> dict:
     """Describe how travel times for ``mode`` are obtained, for the UI and the API.
 
     Returns the factors of :func:`routing.estimate.describe` (speeds in km/h,
-    distances in metres, times in seconds) plus ``network_speed`` and
-    ``estimate`` sentences in the active language.
+    distances in metres, times in seconds) plus sentences in the active
+    language: ``network_speed``, ``estimate``, ``access`` and
+    ``network_source``. ``network_source`` names the road network of the
+    region slug ``region`` (the OpenStreetMap city graphs when it is None or
+    another slug); the other sentences cover both kinds of network.
     """
     facts = describe(mode)
+    mtc = _("on the MTC national road network, %(low)s to %(high)s km/h by road surface") % {
+        "low": int(min(MTC_SURFACE_SPEEDS_KPH.values())), "high": int(max(MTC_SURFACE_SPEEDS_KPH.values())),
+    }
     if mode == "transit":
         network = _(
             "On the road network: public transport, estimated as the driving time times %(factor)s "
@@ -268,10 +349,12 @@ def estimate_description(mode: str) -> dict:
     else:
         network = _(
             "On the road network: driving at the speed limit of each street (maxspeed where mapped, "
-            "otherwise %(street)s km/h on streets and %(avenue)s km/h on avenues), respecting one-way streets."
+            "otherwise %(street)s km/h on streets and %(avenue)s km/h on avenues), respecting one-way streets; "
+            "%(mtc)s."
         ) % {
             "street": parameters.DRIVE_SPEED_KPH["residential"],
             "avenue": parameters.DRIVE_SPEED_KPH["primary"],
+            "mtc": mtc,
         }
     estimate = _(
         "Estimate: straight-line distance times %(circuity)s, at %(speed)s km/h. "
@@ -281,10 +364,30 @@ def estimate_description(mode: str) -> dict:
         estimate += " " + _("Public transport estimates add %(wait)s minutes of waiting.") % {
             "wait": int(parameters.TRANSIT_WAIT_S / 60)
         }
-    access = _("The walk between the place and the nearest road (up to %(max_m)s m) is included.") % {
-        "max_m": int(parameters.MAX_ACCESS_DISTANCE_M)
+    access = _(
+        "The walk between the place and the nearest road is included: up to %(max_m)s m at %(speed)s km/h "
+        "to city streets, or up to %(offroad_km)s km across country at %(offroad_speed)s km/h to the MTC "
+        "national roads."
+    ) % {
+        "max_m": int(STREET_ACCESS.max_distance_m),
+        "speed": STREET_ACCESS.speed_kph,
+        "offroad_km": int(OFFROAD_ACCESS.max_distance_m / 1000),
+        "offroad_speed": OFFROAD_ACCESS.speed_kph,
     }
-    return dict(facts, network_speed=network, estimate=estimate, access=access)
+    if region == MTC_NETWORK.slug:
+        source = _("MTC national road network (red vial nacional del MTC).")
+    else:
+        source = _("OpenStreetMap street network of the city.")
+    return dict(
+        facts,
+        offroad_walk_speed_kph=OFFROAD_ACCESS.speed_kph,
+        offroad_circuity_factor=OFFROAD_ACCESS.circuity_factor,
+        mtc_max_access_distance_m=OFFROAD_ACCESS.max_distance_m,
+        network_speed=network,
+        estimate=estimate,
+        access=access,
+        network_source=source,
+    )
 
 
 #: Isochrone thresholds served when a request names none, in minutes.
@@ -304,7 +407,7 @@ def isochrones(origin: tuple[float, float], mode: str, minutes: Sequence[int]) -
     chosen = _origin_graph(lon, lat, parameters.graph_mode(mode))
     if chosen is None:
         return None
-    region, graph, node, access_m = chosen
+    region, graph, node, access_m = chosen.region, chosen.graph, chosen.node, chosen.access_m
     thresholds = tuple(sorted({int(m) for m in minutes}, reverse=True))
     path = graph_dir() / region.graph_files[parameters.graph_mode(mode)]
     stat = path.stat()
@@ -318,7 +421,7 @@ def _isochrone_features(
 ) -> list[dict]:
     """Build isochrone features; cached by graph file version, node and thresholds."""
     graph = load_graph(Path(path).name)
-    _, access_s = walk_leg(access_m)
+    _, access_s = access_rule(slug).leg(access_m)
     # Graph time that fits in the largest threshold, after the walk and, for public transport, the wait.
     limit_s = max(thresholds) * 60.0 - float(access_s)
     if mode == "transit":

@@ -62,9 +62,18 @@ def test_point_isochrones_default_minutes(client, sjl_facility):
     assert [f["properties"]["minutes"] for f in response.json()["features"]] == [120, 60, 30, 15]
 
 
+def test_huamanga_isochrones_on_mtc(client):
+    # Huamanga (Ayacucho) has no staged street map but a national road.
+    response = client.get(URL, {"lat": -13.1588, "lon": -74.2236, "minutes": "60"})
+    assert response.status_code == 200
+    feature = response.json()["features"][0]
+    assert feature["properties"]["region"] == "peru-mtc"
+    assert feature["geometry"] is not None
+
+
 def test_place_without_network_rejected_in_spanish(client):
-    # Huamanga (Ayacucho) has no staged street map.
-    response = client.get(URL, {"lat": -13.16, "lon": -74.22}, HTTP_ACCEPT_LANGUAGE="es")
+    # This point of the Madre de Dios forest is about 85 km from the nearest national road.
+    response = client.get(URL, {"lat": -12.5, "lon": -71.0}, HTTP_ACCEPT_LANGUAGE="es")
     assert response.status_code == 400
     assert "location" in response.json()["errors"]
     assert "red vial" in response.json()["errors"]["location"][0]

@@ -173,7 +173,7 @@ def test_transit_scales_drive_network_time(sjl_region, sjl_facilities):
         assert by_bus.distance_km == pytest.approx(by_car.distance_km)
 
 
-def test_destination_off_graph_gets_estimate(sjl_facilities):
+def test_destination_off_city_graph_uses_mtc(sjl_facilities):
     origin = sjl_facilities[0].location
     cusco = Facility.objects.filter(is_searchable=True, spatial_ubigeo="080101").first()
     # About 3 km east of the graph's eastern edge.
@@ -181,14 +181,12 @@ def test_destination_off_graph_gets_estimate(sjl_facilities):
     points = [(cusco.location.x, cusco.location.y), outside, (sjl_facilities[1].location.x, sjl_facilities[1].location.y)]
     results = services.travel_times((origin.x, origin.y), points, "walk")
 
-    straight_m = haversine_m(origin.x, origin.y, [p[0] for p in points[:2]], [p[1] for p in points[:2]])
-    distance_m, time_s = estimate_route(straight_m, "walk")
-    for result, expected_m, expected_s in zip(results[:2], distance_m, time_s):
-        assert result.source == "estimate"
-        assert result.region is None
-        assert result.minutes == pytest.approx(expected_s / 60.0)
-        assert result.distance_km == pytest.approx(expected_m / 1000.0)
-    assert results[2].source == "road_network"
+    # Both are off the city graph but within reach of the MTC lines. Cusco is beyond 8 hours on foot.
+    assert [r.region for r in results] == ["peru-mtc", "peru-mtc", SJL_SLUG]
+    assert [r.source for r in results] == ["road_network"] * 3
+    assert results[0].minutes is None
+    assert results[1].minutes is not None
+    assert results[2].minutes is not None
 
 
 def test_origin_far_from_graphs_gets_estimates():
@@ -236,7 +234,7 @@ def test_build_graphs_idempotent():
     before = {path.name: path.stat().st_mtime_ns for path in graph_dir.glob("*.npz")}
     output = StringIO()
     call_command("build_graphs", stdout=output)
-    assert "created: 0, updated: 0, skipped: 3, failed: 0, graph files built: 0" in output.getvalue()
+    assert "created: 0, updated: 0, skipped: 4, failed: 0, graph files built: 0" in output.getvalue()
     after = {path.name: path.stat().st_mtime_ns for path in graph_dir.glob("*.npz")}
     assert after == before
 
@@ -244,8 +242,8 @@ def test_build_graphs_idempotent():
     RoadRegion.objects.filter(slug=SJL_SLUG).delete()
     output = StringIO()
     call_command("build_graphs", stdout=output)
-    assert "created: 1, updated: 0, skipped: 2, failed: 0, graph files built: 0" in output.getvalue()
-    assert RoadRegion.objects.count() == 3
+    assert "created: 1, updated: 0, skipped: 3, failed: 0, graph files built: 0" in output.getvalue()
+    assert RoadRegion.objects.count() == 4
 
 
 def test_matrix_agrees_with_dijkstra(sjl_region, sjl_facilities):

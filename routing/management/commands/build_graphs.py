@@ -14,14 +14,14 @@ from shapely.geometry import MultiPoint
 
 from routing import parameters
 from routing.build import build_graphs, file_sha256
-from routing.exceptions import RoutingError
+from routing.exceptions import GraphFileError, RoutingError
 from routing.graph import CompactGraph, read_meta
 from geoservices.models import Facility
 from routing.matrix import FacilityMatrix, build_matrix
 from routing.models import RoadRegion
-from routing.mtc import SNAP_TOLERANCE_M, build_mtc_graph
+from routing.mtc import SNAP_TOLERANCE_M, build_mtc_graph, mtc_rules_digest, sources_sha256, walk_graph
 from routing.rasters import read_elevation_grid
-from routing.regions import STAGED_REGIONS, StagedRegion
+from routing.regions import MTC_NETWORK, STAGED_REGIONS, StagedRegion
 
 
 @dataclass
@@ -61,26 +61,24 @@ class Command(BaseCommand):
     help = (
         "Build the walk and drive graphs of every staged OSM extract and record each region in the "
         "database, then precompute each graph's facility travel-time matrix (run load_data first). "
-        "A region whose source file and graph rules are unchanged reuses its graph files and only has "
+        f"Also build the walk and drive graphs of the MTC national road lines as the region {MTC_NETWORK.slug} "
+        "(no facility matrix: searches run Dijkstra on it). "
+        "A region whose source files and graph rules are unchanged reuses its graph files and only has "
         "its database row refreshed; a matrix is rebuilt only when its graph or facilities changed.\n"
         "Example: manage.py build_graphs --region lima-sjl-canto-grande --force"
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--region", action="append", choices=[r.slug for r in STAGED_REGIONS],
-            help="Build only this region (repeat the option for several). Default: all staged regions.",
+            "--region", action="append", choices=[r.slug for r in STAGED_REGIONS] + [MTC_NETWORK.slug],
+            help="Build only this region (repeat the option for several). Default: all staged regions "
+            "and the MTC road network.",
         )
         parser.add_argument("--force", action="store_true", help="Rebuild graph files even if up to date.")
         parser.add_argument(
             "--dry-run", action="store_true", help="Report what would be built and change nothing."
         )
         parser.add_argument("--strict", action="store_true", help="Stop at the first region that fails.")
-        parser.add_argument(
-            "--mtc", action="store_true",
-            help="Also build the drive graph of all staged MTC road lines (data/peru/roads_mtc/) into "
-            "peru-mtc_drive.npz and report its connectivity. The search does not use it yet.",
-        )
 
     def handle(self, *args, **options):
         source_dir = Path(settings.GEOSALUD["SOURCE_DATA_DIR"])
@@ -103,24 +101,60 @@ class Command(BaseCommand):
             summary["graph files built"] += outcome.built
             summary["facility matrices built"] += outcome.matrices
 
-        if options["mtc"] and not options["dry_run"]:
-            self.build_mtc(source_dir, graph_dir)
+        if not options["region"] or MTC_NETWORK.slug in options["region"]:
+            try:
+                outcome = self.build_mtc(source_dir, graph_dir, options)
+            except (RoutingError, OSError, ValueError) as exc:
+                summary["failed"] += 1
+                self.stderr.write(f"{MTC_NETWORK.slug}: failed: {exc}")
+                if options["strict"]:
+                    raise CommandError(f"Stopped at region {MTC_NETWORK.slug} (--strict).") from exc
+            else:
+                summary[outcome.status] += 1
+                summary["graph files built"] += outcome.built
         self.stdout.write(", ".join(f"{key}: {value}" for key, value in summary.items()))
         if summary["failed"]:
             raise CommandError(f"{summary['failed']} region(s) failed; see the messages above.")
 
-    def build_mtc(self, source_dir: Path, graph_dir: Path) -> None:
-        """Build the MTC road graph and print how much of it is connected."""
-        paths = sorted((source_dir / "roads_mtc").glob("*/*.geojson"))
-        graph, report = build_mtc_graph(paths)
-        graph.save(graph_dir / "peru-mtc_drive.npz")
-        self.stdout.write(
-            f"peru-mtc drive: {graph.n_nodes} nodes, {graph.n_edges} edges from {report.lines} lines "
-            f"({report.planned_dropped} planned roads dropped, {report.snapped_ends} line ends snapped within "
-            f"{SNAP_TOLERANCE_M:.0f} m); largest piece contains {100 * report.connected_node_share:.1f} % of "
-            f"the nodes and {100 * report.connected_length_share:.1f} % of the length, "
-            f"{report.components} pieces in all"
+    def build_mtc(self, source_dir: Path, graph_dir: Path, options) -> Outcome:
+        """Build or reuse the MTC walk and drive graphs and upsert their RoadRegion row."""
+        paths = sorted(
+            path for level in MTC_NETWORK.levels for path in (source_dir / "roads_mtc" / level).glob("*.geojson")
         )
+        if not paths:
+            msg = f"No MTC road layers in {source_dir / 'roads_mtc'}. Check GEOSALUD['SOURCE_DATA_DIR']."
+            raise GraphFileError(msg)
+        sha256 = sources_sha256(paths)
+        files = {mode: graph_dir / graph_file_name(MTC_NETWORK.slug, mode) for mode in parameters.GRAPH_MODES}
+        stale = options["force"] or not all(_is_current_mtc(path, sha256) for path in files.values())
+
+        if options["dry_run"]:
+            action = "would build drive, walk" if stale else "graph files up to date"
+            self.stdout.write(f"{MTC_NETWORK.slug}: {action}")
+            return Outcome(status="skipped")
+
+        if stale:
+            drive, report = build_mtc_graph(paths)
+            graphs = {"drive": drive, "walk": walk_graph(drive)}
+            for mode, graph in graphs.items():
+                graph.save(files[mode])
+            self.stdout.write(
+                f"{MTC_NETWORK.slug}: built from {report.lines} lines ({report.planned_dropped} planned roads "
+                f"dropped, {report.snapped_ends} line ends snapped within {SNAP_TOLERANCE_M:.0f} m); the largest "
+                f"piece, which is kept, contains {100 * report.connected_node_share:.1f} % of the nodes and "
+                f"{100 * report.connected_length_share:.1f} % of the length, {report.components} pieces in all"
+            )
+        else:
+            graphs = {mode: CompactGraph.load(path) for mode, path in files.items()}
+        for mode, graph in graphs.items():
+            action = "built" if stale else "reused"
+            self.stdout.write(f"{MTC_NETWORK.slug} {mode}: {action}, {graph.n_nodes} nodes, {graph.n_edges} edges")
+
+        levels = ",".join(MTC_NETWORK.levels)
+        region = StagedRegion(
+            slug=MTC_NETWORK.slug, name=MTC_NETWORK.name, source_file=f"roads_mtc/{levels}", osm_date=None
+        )
+        return Outcome(status=self.register(region, sha256, graphs), built=len(graphs) if stale else 0)
 
     def build_region(self, region: StagedRegion, source_dir: Path, graph_dir: Path, options) -> Outcome:
         """Build or reuse one region's graph files and upsert its RoadRegion row."""
@@ -220,6 +254,12 @@ def _is_current(path: Path, sha256: str, elevation_sha256: str | None) -> bool:
         and meta.get("elevation_sha256") == elevation_sha256
         and meta.get("rules_digest") == parameters.graph_rules_digest()
     )
+
+
+def _is_current_mtc(path: Path, sha256: str) -> bool:
+    """Tell whether an MTC graph file exists and was built from these layers under the current rules."""
+    meta = read_meta(path)
+    return meta is not None and meta.get("source_sha256") == sha256 and meta.get("rules_digest") == mtc_rules_digest()
 
 
 def _same(stored, value) -> bool:
