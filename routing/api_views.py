@@ -1,4 +1,6 @@
-"""Routing API: isochrones around a place or a facility, as GeoJSON."""
+"""Routing API: isochrones around a place or a facility, and route lines, as GeoJSON."""
+import math
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
@@ -9,6 +11,7 @@ from rest_framework.views import APIView
 from geoservices.models import Facility
 
 from . import parameters
+from .routes import route_feature
 from .services import DEFAULT_ISOCHRONE_MINUTES, isochrones
 
 #: Largest isochrone threshold served, in minutes.
@@ -84,3 +87,53 @@ class IsochroneView(APIView):
                 }
             )
         return Response(collection)
+
+
+#: Route query parameters in degrees, with the largest absolute value each may take.
+_ROUTE_COORDINATES = (("from_lat", 90), ("from_lon", 180), ("to_lat", 90), ("to_lon", 180))
+
+
+def _route_query(params) -> tuple[dict, dict]:
+    """Read the route query: coordinates in decimal degrees and the mode.
+
+    Returns the values and the errors, each error naming the parameter, the
+    value and the fix.
+    """
+    values, errors = {}, {}
+    for name, limit in _ROUTE_COORDINATES:
+        raw = params.get(name, "").strip()
+        if not raw:
+            errors[name] = [_("Missing %(name)s: give it in decimal degrees, for example -12.05.") % {"name": name}]
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or abs(value) > limit:
+            errors[name] = [
+                _("Invalid %(name)s %(value)s: give a number of decimal degrees between -%(limit)s and %(limit)s.")
+                % {"name": name, "value": raw, "limit": limit}
+            ]
+            continue
+        values[name] = value
+
+    mode = params.get("mode", "walk")
+    if mode not in parameters.MODES:
+        errors["mode"] = [
+            _("Invalid mode %(value)s: use one of %(modes)s.") % {"value": mode, "modes": ", ".join(parameters.MODES)}
+        ]
+    values["mode"] = mode
+    return values, errors
+
+
+class RouteView(APIView):
+    """``GET /api/v1/routing/route/``: the route line between two places as a GeoJSON Feature."""
+
+    def get(self, request):
+        query, errors = _route_query(request.query_params)
+        if errors:
+            raise ValidationError(errors)
+        feature = route_feature(
+            (query["from_lon"], query["from_lat"]), (query["to_lon"], query["to_lat"]), query["mode"]
+        )
+        return Response(feature)

@@ -396,3 +396,21 @@ def times_and_lengths_to(
     distance_m = np.full(reverse.n_nodes, np.inf)
     distance_m[reached] = path_lengths(reverse, predecessors, reached)
     return times, distance_m
+
+
+def shortest_path(graph: CompactGraph, source: int, target: int, limit_s: float = np.inf) -> np.ndarray:
+    """Return the node indices of the fastest path from ``source`` to ``target``.
+
+    The path starts with ``source`` and ends with ``target``. It is empty
+    when ``target`` is not reached within ``limit_s`` seconds.
+    """
+    times, predecessors = dijkstra(
+        graph.adjacency, directed=True, indices=int(source), limit=limit_s, return_predecessors=True
+    )
+    if not np.isfinite(times[target]):
+        return np.empty(0, dtype=np.int64)
+
+    nodes = [int(target)]
+    while nodes[-1] != source:
+        nodes.append(int(predecessors[nodes[-1]]))
+    return np.array(nodes[::-1], dtype=np.int64)

@@ -305,12 +305,10 @@ def _route(
     total_s = access_leg_s + network_s + egress_leg_s
     total_m = access_leg_m + network_m + egress_leg_m
 
-    if served.rule is OFFROAD_ACCESS:
-        # Walking straight across country is allowed as far as the walk to the road is.
-        direct_m, direct_s = served.rule.leg(straight_m[indices])
-        shorter = (straight_m[indices] <= served.rule.max_distance_m) & (direct_s < total_s)
-        total_s = np.where(shorter, direct_s, total_s)
-        total_m = np.where(shorter, direct_m, total_m)
+    direct_m, direct_s = served.rule.leg(straight_m[indices])
+    shorter = _direct_walk_is_faster(served.rule, straight_m[indices], total_s)
+    total_s = np.where(shorter, direct_s, total_s)
+    total_m = np.where(shorter, direct_m, total_m)
 
     for i, index in enumerate(indices):
         times.sources[index] = ROAD_NETWORK
@@ -321,6 +319,18 @@ def _route(
         else:
             times.minutes[index] = None
     logger.debug("Routed %d destinations on %s (%s)", len(indices), served.region.slug, mode)
+
+
+def _direct_walk_is_faster(rule: AccessRule, straight_m: np.ndarray, via_road_s: np.ndarray) -> np.ndarray:
+    """Tell, per destination, whether walking straight there beats the trip over the road.
+
+    Only the off-road rule allows it, as far as the walk to the road may be:
+    the same walk across country that reaches the road reaches a neighbour.
+    """
+    if rule is not OFFROAD_ACCESS:
+        return np.zeros(len(straight_m), dtype=bool)
+    _, direct_s = rule.leg(straight_m)
+    return (straight_m <= rule.max_distance_m) & (direct_s < via_road_s)
 
 
 def estimate_description(mode: str, region: str | None = None) -> dict:
