@@ -12,6 +12,7 @@
   var API_MATCH = "/api/v1/match/";
   var API_PLACES = "/api/v1/places/";
   var API_FEEDBACK = "/api/v1/feedback/";
+  var API_ROUTE = "/api/v1/routing/route/";
   var REPORT_URL = "/report-data/";
   var REFERRAL_URL = "/referral/";
   var WHATSAPP_SHARE = "https://wa.me/?text=";
@@ -35,6 +36,7 @@
     location: null,       // request body "location", or null
     locationMarker: null,
     facilityLayer: null,
+    routeLayer: null,     // the line of the route the user chose to see
     facilityMarkers: {},  // renaes_code -> L.Marker
     memberCounter: 0,
     placeRequest: null,   // AbortController of the pending place search
@@ -143,6 +145,7 @@
     // and the console reach this one here.
     window.geosaludMap = map;
     state.facilityLayer = L.layerGroup().addTo(map);
+    state.routeLayer = L.layerGroup().addTo(map);
     map.on("zoomend", function () {
       clusterMarkers();
     });
@@ -816,6 +819,10 @@
       sendFeedback(facility, "opened");
     });
     actions.appendChild(showButton);
+    var lineButton = routeLineButton(facility);
+    if (lineButton) {
+      actions.appendChild(lineButton);
+    }
     var route = routeLink(facility);
     if (route) {
       actions.appendChild(route);
@@ -835,8 +842,56 @@
     return item;
   }
 
-  // NOTE: the app has no route endpoint yet, so the route line is drawn by
-  // OpenStreetMap's own directions page (OSRM) for the searched point.
+  // A button that fetches the route from the searched point to the facility
+  // (the same graph and time as the result) and draws it on the map.
+  function routeLineButton(facility) {
+    var from = state.locationMarker && state.locationMarker.getLatLng();
+    if (!from || !facility.location || !state.map) {
+      return null;
+    }
+    var button = element("button", "button-secondary route-line-button", gettext("Show route on the map"));
+    button.type = "button";
+    button.addEventListener("click", function () {
+      var mode = (state.lastRequest && state.lastRequest.mode) || "walk";
+      var url = API_ROUTE + "?from_lat=" + from.lat.toFixed(6) + "&from_lon=" + from.lng.toFixed(6) +
+        "&to_lat=" + Number(facility.location.lat).toFixed(6) + "&to_lon=" + Number(facility.location.lon).toFixed(6) +
+        "&mode=" + encodeURIComponent(mode);
+      searchStatus.textContent = gettext("Loading the route…");
+      getJson(url).then(function (feature) {
+        drawRoute(feature, facility);
+        sendFeedback(facility, "routed");
+      }).catch(function () {
+        searchStatus.textContent = gettext("The route could not be loaded. Check your connection and try again.");
+      });
+    });
+    return button;
+  }
+
+  // Road routes are solid; straight lines (estimates, walks across country) are dashed.
+  function drawRoute(feature, facility) {
+    state.routeLayer.clearLayers();
+    if (!feature.geometry) {
+      searchStatus.textContent = feature.properties.method;
+      return;
+    }
+    var latLngs = feature.geometry.coordinates.map(function (point) {
+      return [point[1], point[0]];
+    });
+    var straight = feature.properties.path !== "road";
+    var line = L.polyline(latLngs, {
+      className: "route-line",
+      color: "#0b5394",
+      weight: 5,
+      opacity: 0.85,
+      dashArray: straight ? "8 8" : null
+    }).addTo(state.routeLayer);
+    line.bindTooltip(facility.name);
+    state.map.fitBounds(line.getBounds(), {padding: [24, 24]});
+    searchStatus.textContent = interpolate(gettext("Route to %s shown on the map. %s"), [facility.name, feature.properties.method]);
+  }
+
+  // OpenStreetMap's own directions page (OSRM) for the searched point, kept
+  // next to the app's route line for turn-by-turn directions.
   function routeLink(facility) {
     var from = state.locationMarker && state.locationMarker.getLatLng();
     if (!from || !facility.location) {
@@ -1040,6 +1095,7 @@
       return;
     }
     state.facilityLayer.clearLayers();
+    state.routeLayer.clearLayers();
     state.facilityMarkers = {};
     var bounds = [];
     facilities.forEach(function (facility) {
