@@ -248,6 +248,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Families may search by public transport; planners' coverage has walking and driving only.
+    "ENUM_NAME_OVERRIDES": {
+        "FamilyModeEnum": "geoservices.vocabulary.FAMILY_MODE_CHOICES",
+        "TravelModeEnum": "geoservices.vocabulary.MODE_CHOICES",
+    },
 }
 
 # Stale pooled connections after a PostGIS restart are replaced, not reused.
