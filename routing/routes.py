@@ -1,8 +1,8 @@
 """Route lines for the family map: the fastest path over a road graph plus the walked legs.
 
 The time and distance of a route are those of :func:`routing.services.travel_times`
-for the same trip, so the line on the map and the time in the result list
-always agree. The line follows the graph nodes of the fastest path, starting
+for the same trip, so the time next to the line on the map is the time in
+the result list. The line follows the graph nodes of the fastest path, starting
 and ending with straight walked legs between the places and the graph.
 """
 from __future__ import annotations
