@@ -46,7 +46,6 @@
     lastParam: "",        // the same, packed for share links
     lastResultCount: 0,
     lastDistrictUbigeo: "",  // district of the search, sent with feedback
-    lastSearchId: "",  // random id of the shown list, sent with feedback
     fallbackMap: null,        // outline layers once tiles have failed
     lastSearchId: ""          // search.id of the last results, sent with feedback
   };
@@ -936,12 +935,6 @@
     if (facility.model_version) {
       body.model_version = facility.model_version;
     }
-    if (state.lastSearchId) {
-      body.search_id = state.lastSearchId;  // the shown list, so feedback can train the ranker
-    }
-    if (facility.model_version) {
-      body.model_version = facility.model_version;
-    }
     return postJson(API_FEEDBACK, body).catch(function () {
       return {status: 0, body: {}};
     });
@@ -1298,11 +1291,19 @@
     }
   }
 
+  // Say how the list is ordered; a learned order comes from SIMULATED family choices until
+  // enough real feedback exists, and the page must say so.
+  function rankingNote(method) {
+    if (method === "pytorch" || method === "baseline") {
+      return gettext("Ordered by a model trained on simulated family choices and travel time.");
+    }
+    return gettext("Ordered by travel time.");
+  }
+
   function renderResults(payload) {
     var facilities = payload.facilities || [];
     state.lastResultCount = facilities.length;
     state.lastDistrictUbigeo = (payload.search && payload.search.district && payload.search.district.ubigeo) || "";
-    state.lastSearchId = (payload.search && payload.search.id) || "";
     state.lastSearchId = (payload.search && payload.search.id) || "";
     var searched = payload.search && payload.search.location;
     if (searched && !state.locationMarker) {
@@ -1320,7 +1321,8 @@
       summary.textContent = interpolate(
         ngettext("%(count)s facility found", "%(count)s facilities found", facilities.length),
         {count: facilities.length}, true
-      ) + (district && district.name ? " · " + interpolate(gettext("district of %s"), [district.name]) : "");
+      ) + (district && district.name ? " · " + interpolate(gettext("district of %s"), [district.name]) : "") +
+        " · " + rankingNote(facilities[0].ranking_method);
     } else {
       summary.textContent = gettext("No facility offering this care was found nearby. Try fewer needs or another mode of travel.");
     }
