@@ -31,3 +31,43 @@ class RoadRegion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SurfaceRun(models.Model):
+    """A nearest-facility surface of one department on one road region's graph, for one mode."""
+
+    department = models.ForeignKey("geoservices.Department", on_delete=models.CASCADE, related_name="surface_runs")
+    region = models.ForeignKey(RoadRegion, on_delete=models.CASCADE, related_name="surface_runs")
+    mode = models.CharField(max_length=16)
+    computed_at = models.DateTimeField()
+    parameters = models.JSONField(
+        default=dict, help_text=_("Graph version, limits and walking rules the surface was computed with.")
+    )
+    nodes = models.PositiveIntegerField(help_text=_("Graph nodes inside the department."))
+    reached = models.PositiveIntegerField(help_text=_("Nodes that reach a facility within the network limit."))
+
+    class Meta:
+        ordering = ["department", "region", "mode"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "region", "mode"], name="routing_surface_run_unique"),
+        ]
+        verbose_name = _("nearest-facility surface")
+        verbose_name_plural = _("nearest-facility surfaces")
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.region.slug} {self.mode}"
+
+
+class SurfaceNode(models.Model):
+    """One graph node of a surface: its place and its travel time to the nearest facility."""
+
+    run = models.ForeignKey(SurfaceRun, on_delete=models.CASCADE, related_name="surface_nodes")
+    node = models.PositiveIntegerField(help_text=_("Node index in the graph file of the run."))
+    location = models.PointField(srid=4326)
+    travel_time_s = models.FloatField(null=True, help_text=_("Empty where no facility is reached."))
+    facility = models.ForeignKey(
+        "geoservices.Facility", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "travel_time_s"])]
