@@ -20,7 +20,7 @@ DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 
 #: Project-local PostGIS cluster that ``make run`` starts when no
 #: ``DATABASE_URL`` is given (see scripts/setup_db.sh).
-LOCAL_DATABASE_URL = "postgis://geosalud@127.0.0.1:55432/geosalud"
+LOCAL_DATABASE_URL = f"postgis://geosalud@127.0.0.1:{os.environ.get('GEOSALUD_PGPORT', '55432')}/geosalud"
 
 
 def _secret_key() -> str:

@@ -5,7 +5,8 @@ Nested serializer errors are flattened to dotted field paths, for example
 (``location``), and errors of the whole request use ``non_field_errors``.
 """
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -39,5 +40,9 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, ValidationError):
         return Response({"errors": flatten_errors(response.data)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ParseError):
+        # DRF's own text quotes the JSON decoder ("Expecting value: line 1 column 13"), untranslated.
+        message = _("The request body is not valid JSON. Send one JSON object, as in the API documentation.")
+        return Response({"errors": {GENERAL_KEY: [message]}}, status=status.HTTP_400_BAD_REQUEST)
     message = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
     return Response({"errors": {GENERAL_KEY: [str(message)]}}, status=response.status_code, headers=response.headers)

@@ -28,6 +28,19 @@ def district_at(point: Point) -> District | None:
     return districts.filter(geom__dwithin=(point, COAST_TOLERANCE_DEG)).first()
 
 
+def district_search_point(district: District) -> Point:
+    """Return where a search "from this district" starts: its capital town, else a point inside it.
+
+    INEI numbers the populated place that is the district capital <ubigeo>0001.
+    Searching from it, not from the polygon's middle, keeps travel times
+    meaningful in large rural districts where the middle is far from any town.
+    """
+    capital = PopulatedPlace.objects.filter(code=f"{district.ubigeo}0001").values_list("location", flat=True).first()
+    if capital is not None and district_at(capital) is not None:
+        return capital
+    return district.anchor
+
+
 def search_places(query: str, limit: int = 10) -> list[dict]:
     """Find districts and populated places by name, ignoring accents and case, tolerating typos."""
     key = search_key(query)
@@ -72,10 +85,10 @@ def _area_results(key: str) -> list[dict]:
         if ratio < MIN_AREA_RATIO:
             continue
         capital_ubigeo = ubigeo + ("0101" if kind == "department" else "01")
-        capital = District.objects.filter(ubigeo=capital_ubigeo).annotate(anchor=PointOnSurface("geom"))
-        point = capital.values_list("anchor", flat=True).first()
-        if point is None:
+        capital = District.objects.filter(ubigeo=capital_ubigeo).annotate(anchor=PointOnSurface("geom")).first()
+        if capital is None:
             continue
+        point = district_search_point(capital)
         results.append({
             "kind": kind,
             "ubigeo": capital_ubigeo,
@@ -120,7 +133,7 @@ def _district_label(district: District) -> str:
 
 
 def _district_result(district: District) -> dict:
-    point = district.anchor
+    point = district_search_point(district)
     return {
         "kind": "district",
         "ubigeo": district.ubigeo,

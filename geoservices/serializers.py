@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from .models import District, Facility, Need, PopulatedPlace
-from .places import district_at
+from .places import district_at, district_search_point
 from .vocabulary import FAMILY_MODE_CHOICES, INSURANCE_CHOICES, SEX_CHOICES, SISFOH_CHOICES
 
 MAX_AGE = 120
@@ -78,6 +78,8 @@ class LocationSerializer(serializers.Serializer):
             .defer("geom")
             .first()
         )
+        if district is not None:
+            district.anchor = district_search_point(district)
         if district is None:
             raise serializers.ValidationError(
                 _("No district has ubigeo %(ubigeo)s. Pick a district from the list or mark your place on the map.")
@@ -108,9 +110,11 @@ class MemberSerializer(serializers.Serializer):
         max_value=MAX_AGE,
         error_messages={
             "min_value": _("Age must be 0 or more (use 0 for babies under one year)."),
-            "max_value": _("Age must be %(limit)s or less. Check the age you typed.") % {"limit": MAX_AGE},
+            # The limit is written out because a lazy message cannot be formatted at import time.
+            "max_value": _("Age must be 120 or less. Check the age you typed."),
             "invalid": _("Age must be a whole number of years, for example 27."),
             "required": _("Give the age of each member."),
+            "null": _("Give the age of each member."),
         },
     )
     sex = serializers.ChoiceField(choices=SEX_CHOICES, required=False, allow_null=True)

@@ -84,11 +84,21 @@ def _district_names(ranked: list[dict]) -> dict[str, str]:
 
 
 def _region_names(ranked: list[dict]) -> dict[str, str]:
-    """Map the road regions used by the results to their names, in one query."""
+    """Map the road regions used by the results to a sentence naming their data, in one query."""
     from routing.models import RoadRegion
 
     slugs = {item["travel"].region for item in ranked if item["travel"].region}
-    return dict(RoadRegion.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    regions = RoadRegion.objects.filter(slug__in=slugs).values_list("slug", "name", "source_file")
+    return {slug: _region_source_text(name, source_file) for slug, name, source_file in regions}
+
+
+def _region_source_text(name: str, source_file: str) -> str:
+    """Name the road data behind a time: an OpenStreetMap extract or the MTC road lines."""
+    if source_file.startswith("osm_network/"):
+        return _("OpenStreetMap road network of %(region)s.") % {"region": name}
+    return _("Official road network: %(region)s (MTC road lines, with the walk off-road to the nearest road).") % {
+        "region": name
+    }
 
 
 def _accepted_terms(request: SearchRequest, needs: list[Need]) -> dict[str, str]:
@@ -206,8 +216,7 @@ def _method_text(travel, mode: str, region_names: dict[str, str]) -> str:
     description = estimate_description(mode)
     if travel.source != "road_network":
         return description["estimate"]
-    region = region_names.get(travel.region, travel.region)
-    source = _("OpenStreetMap road network of %(region)s.") % {"region": region}
+    source = region_names.get(travel.region, travel.region or "")
     return " ".join([source, description["network_speed"], description["access"]])
 
 

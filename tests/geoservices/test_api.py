@@ -46,6 +46,7 @@ BAD_INPUTS = [
     ("only latitude", with_changes(location={"lat": -12.0}), "location", "lon"),
     ("unknown insurance", with_changes(insurance="ONP"), "insurance", "ONP"),
     ("pregnant man", with_changes(household=[{"age": 30, "sex": "M", "pregnant": True}]), "household.0", "embarazada"),
+    ("age left empty", with_changes(household=[{"age": None}]), "household.0.age", "edad de cada integrante"),
 ]
 
 
@@ -67,7 +68,24 @@ def test_bad_input_in_english_on_request(client):
 def test_malformed_json_is_400(client):
     response = client.post("/api/v1/match/", "{not json", content_type="application/json")
     assert response.status_code == 400
-    assert "errors" in response.json()
+    assert "no es un JSON válido" in response.json()["errors"]["non_field_errors"][0]
+
+
+def test_age_limit_message_follows_language(client):
+    body = with_changes(household=[{"age": 130}])
+    english = post_match(client, body, language="en").json()["errors"]["household.0.age"][0]
+    spanish = post_match(client, body).json()["errors"]["household.0.age"][0]
+    assert english.startswith("Age must be 120 or less")
+    assert spanish.startswith("La edad debe ser 120 o menos")
+
+
+def test_district_search_starts_in_its_capital(client):
+    body = post_match(client, with_changes(location={"ubigeo": "080101"}, mode="walk")).json()
+    start = body["search"]["location"]
+    # The populated place 0801010001 is the city of Cusco, near the Plaza de Armas.
+    assert start["lat"] == pytest.approx(-13.5193, abs=0.001)
+    assert start["lon"] == pytest.approx(-71.9768, abs=0.001)
+    assert body["facilities"][0]["travel_time_min"] < 30
 
 
 def test_sjl_search_returns_ranked_real_facilities(client):
@@ -100,8 +118,8 @@ def test_essalud_household_gets_essalud_facilities(client):
 
 
 def test_search_outside_road_graphs_is_marked_estimate(client):
-    # Huamanga, Ayacucho: no OSM graph is staged there.
-    body = with_changes(location={"ubigeo": "050101"})
+    # Putumayo, Loreto: no road of the OSM or MTC graphs reaches it; travel is by river.
+    body = with_changes(location={"ubigeo": "160801"})
     facilities = post_match(client, body).json()["facilities"]
     assert facilities
     assert {facility["travel_time_source"] for facility in facilities} == {"estimate"}
@@ -216,3 +234,9 @@ def test_public_transport_search_is_labelled(client):
     assert "transporte público" in facilities[0]["travel_time_method"]
     walking = post_match(client, PREGNANT_WITHOUT_INSURANCE).json()["facilities"]
     assert facilities[0]["travel_time_min"] < walking[0]["travel_time_min"] + 15
+
+
+def test_search_in_huamanga_uses_mtc_roads(client):
+    facilities = post_match(client, with_changes(location={"ubigeo": "050101"})).json()["facilities"]
+    assert facilities[0]["travel_time_source"] == "road_network"
+    assert "MTC" in facilities[0]["travel_time_method"]

@@ -126,7 +126,7 @@ HOUSEHOLD_CASES = [
     ("sis_independiente", "essalud", "no_pobre", NOT_ELIGIBLE),
     ("sis_emprendedor", "none", "no_pobre", LIKELY),  # NRUS membership is never asked
     ("sis_emprendedor", "other", "no_pobre", NOT_ELIGIBLE),
-    ("sis_microempresa", "sis", "pobre", LIKELY),  # REMYPE employment is never asked
+    ("sis_microempresa", "sis", "pobre", NOT_ELIGIBLE),  # already insured by SIS
     ("sis_microempresa", "essalud", "pobre", NOT_ELIGIBLE),
     ("sisfoh", "none", "unknown", ELIGIBLE),
     ("sisfoh", "none", "pobre", ELIGIBLE),

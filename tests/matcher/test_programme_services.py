@@ -94,7 +94,7 @@ def test_essalud_household(programmes):
     assert [member["status"] for member in results["essalud"]["members"]] == ["likely", "likely", "eligible"]
     for code in ("sis_gratuito", "sis_para_todos", "sis_independiente"):
         assert results[code]["status"] == "not_eligible", code
-        assert "already has EsSalud" in results[code]["reasons"][0], code
+        assert "EsSalud" in results[code]["reasons"][0], code
     assert results["essalud"]["name"] == "EsSalud regular insurance"
 
 
@@ -203,3 +203,15 @@ def test_admin_programme_page_shows_versions(programmes, admin_client_es):
 
     assert response.status_code == 200
     assert "Loaded from rules.json" in response.content.decode()
+
+
+def test_sis_household_is_not_told_to_pay_for_sis(programmes):
+    household = [{"age": 35, "sex": "F"}, {"age": 4}]
+    results = by_code(evaluate_programmes(household, insurance="sis", sisfoh="pobre", ubigeo="050101", language="es"))
+
+    for code in ("sis_independiente", "sis_emprendedor", "sis_microempresa"):
+        assert results[code]["status"] == "not_eligible", code
+        assert "ya tiene SIS" in results[code]["reasons"][0], code
+    assert results["sis_para_todos"]["status"] == "eligible"
+    assert "ya tiene SIS" in results["sis_para_todos"]["reasons"][0]
+    assert "Si ya lo tiene" in results["sis_para_todos"]["next_step"]

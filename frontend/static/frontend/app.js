@@ -12,6 +12,9 @@
   var API_MATCH = "/api/v1/match/";
   var API_PLACES = "/api/v1/places/";
   var API_FEEDBACK = "/api/v1/feedback/";
+  // The API follows Accept-Language, but the page ignores the browser's language;
+  // sending the page's own language keeps results in the language on screen.
+  var PAGE_LANGUAGE = document.documentElement.lang || "es";
   var API_ROUTE = "/api/v1/routing/route/";
   var REPORT_URL = "/report-data/";
   var REFERRAL_URL = "/referral/";
@@ -94,6 +97,7 @@
       headers: {
         "Content-Type": "application/json",
         Accept: "application/json",
+        "Accept-Language": PAGE_LANGUAGE,
         "X-CSRFToken": csrfToken()
       },
       credentials: "same-origin",
@@ -190,7 +194,7 @@
   }
 
   function getJson(url) {
-    return fetch(url, {headers: {Accept: "application/json"}}).then(function (response) {
+    return fetch(url, {headers: {Accept: "application/json", "Accept-Language": PAGE_LANGUAGE}}).then(function (response) {
       if (!response.ok) {
         throw new Error(String(response.status));
       }
@@ -379,7 +383,7 @@
     var controller = new AbortController();
     state.placeRequest = controller;
     fetch(API_PLACES + "?q=" + encodeURIComponent(text), {
-      headers: {Accept: "application/json"},
+      headers: {Accept: "application/json", "Accept-Language": PAGE_LANGUAGE},
       signal: controller.signal
     })
       .then(function (response) {

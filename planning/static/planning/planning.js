@@ -48,7 +48,9 @@
 
   function request(url, options) {
     options = options || {};
-    var init = { credentials: "same-origin", headers: { "Accept": "application/json" } };
+    // The page's language, because the API would otherwise follow the browser's.
+    var language = document.documentElement.lang || "es";
+    var init = { credentials: "same-origin", headers: { "Accept": "application/json", "Accept-Language": language } };
     if (options.body) {
       init.method = "POST";
       init.headers["Content-Type"] = "application/json";
