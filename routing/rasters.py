@@ -41,3 +41,12 @@ def read_elevation_grid(path: Path) -> ElevationGrid:
         pixel_lat=raster.scale.y,
         source_sha256=file_sha256(path),
     )
+
+
+def uploaded_elevation_path(graph_dir: Path, slug: str) -> Path:
+    """Return where the elevation grid an admin loaded for a road region is kept.
+
+    ``build_graphs`` (and the build of uploaded extracts) uses this grid for
+    the region's walking graph when the file exists, in place of any staged grid.
+    """
+    return Path(graph_dir) / "elevation" / f"{slug}.tif"

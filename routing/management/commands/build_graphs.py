@@ -20,7 +20,8 @@ from geoservices.models import Facility
 from routing.matrix import FacilityMatrix, build_matrix
 from routing.models import RoadRegion
 from routing.mtc import SNAP_TOLERANCE_M, build_mtc_graph, mtc_rules_digest, sources_sha256, walk_graph
-from routing.rasters import read_elevation_grid
+from routing.elevation import ElevationGrid
+from routing.rasters import read_elevation_grid, uploaded_elevation_path
 from routing.regions import MTC_NETWORK, STAGED_REGIONS, StagedRegion
 
 
@@ -160,7 +161,7 @@ class Command(BaseCommand):
         """Build or reuse one region's graph files and upsert its RoadRegion row."""
         source = source_dir / region.source_file
         sha256 = file_sha256(source)
-        elevation = read_elevation_grid(source_dir / region.elevation_file) if region.elevation_file else None
+        elevation = _elevation_grid(region, source_dir, graph_dir)
         elevation_sha256 = None if elevation is None else elevation.source_sha256
         files = {mode: graph_dir / graph_file_name(region.slug, mode) for mode in parameters.GRAPH_MODES}
         stale = [
@@ -254,6 +255,16 @@ def _is_current(path: Path, sha256: str, elevation_sha256: str | None) -> bool:
         and meta.get("elevation_sha256") == elevation_sha256
         and meta.get("rules_digest") == parameters.graph_rules_digest()
     )
+
+
+def _elevation_grid(region: StagedRegion, source_dir: Path, graph_dir: Path) -> ElevationGrid | None:
+    """Read the region's elevation grid: the one an admin loaded, else the staged one, else None."""
+    uploaded = uploaded_elevation_path(graph_dir, region.slug)
+    if uploaded.exists():
+        return read_elevation_grid(uploaded)
+    if region.elevation_file:
+        return read_elevation_grid(source_dir / region.elevation_file)
+    return None
 
 
 def _is_current_mtc(path: Path, sha256: str) -> bool:
