@@ -126,8 +126,9 @@ def _network_legs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Compute graph times (s) and lengths (m) from the origin node to each node.
 
-    Nodes with a row in the facility matrix are read from it; the others go
-    through one Dijkstra search. Times beyond ``NETWORK_LIMIT_S`` become ``inf``.
+    Nodes with a row in the facility matrix are read from it. The others, and
+    those beyond a cut-off matrix's cutoff, go through one Dijkstra search.
+    Times beyond ``NETWORK_LIMIT_S`` become ``inf``.
     """
     times = np.full(len(nodes), np.inf)
     lengths = np.full(len(nodes), np.inf)
@@ -135,8 +136,10 @@ def _network_legs(
     rows = np.full(len(nodes), -1) if matrix is None else matrix.rows_for(nodes)
     cached = rows >= 0
     if cached.any():
-        times[cached] = matrix.travel_time_s[rows[cached], origin_node]
-        lengths[cached] = matrix.distance_m[rows[cached], origin_node]
+        in_matrix = np.flatnonzero(cached)
+        times[in_matrix], lengths[in_matrix] = matrix.lookup(rows[in_matrix], origin_node)
+        # A cut-off matrix has no entry for facilities beyond its cutoff: search those.
+        cached[in_matrix[np.isnan(times[in_matrix])]] = False
     if not cached.all():
         times[~cached], lengths[~cached] = one_to_many(
             graph, origin_node, nodes[~cached], parameters.NETWORK_LIMIT_S, probe_limit_s=probe_s

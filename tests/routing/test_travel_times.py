@@ -20,6 +20,7 @@ from routing import parameters, services
 from routing.estimate import estimate_route, haversine_m, walk_leg
 from routing.exceptions import RoutingError
 from routing.graph import one_to_many
+from routing.matrix import FacilityMatrix, build_matrix
 from routing.models import RoadRegion
 
 pytestmark = pytest.mark.django_db
@@ -267,3 +268,50 @@ def test_matrix_for_other_graph_ignored(sjl_region):
     matrix = services.load_matrix(sjl_region.graph_files["walk"], walk)
     assert matrix.fits(walk)
     assert not matrix.fits(drive)
+
+
+def test_cutoff_matrix_matches_dijkstra(sjl_region, sjl_facilities, tmp_path):
+    graph = services.load_graph(sjl_region.graph_files["walk"])
+    facility_nodes, _ = graph.nearest_nodes([f.location.x for f in sjl_facilities], [f.location.y for f in sjl_facilities])
+    cutoff_s = 900.0
+    built = build_matrix(graph, facility_nodes, parameters.NETWORK_LIMIT_S, cutoff_s=cutoff_s)
+    built.save(tmp_path / "cut.npz")
+    matrix = FacilityMatrix.load(tmp_path / "cut.npz")
+    dense = FacilityMatrix.load(Path(settings.GEOSALUD["GRAPH_DIR"]) / "lima-sjl-canto-grande_walk_facilities.npz")
+    rows = matrix.rows_for(facility_nodes)
+    assert matrix.fits(graph)
+    assert matrix.travel_time_s.nnz < 0.5 * len(matrix.target_nodes) * graph.n_nodes
+
+    beyond_cutoff = 0
+    for origin in np.random.default_rng(11).choice(graph.n_nodes, size=20, replace=False):
+        times, lengths = one_to_many(graph, int(origin), facility_nodes)
+        got_s, got_m = matrix.lookup(rows, int(origin))
+        near = times <= cutoff_s
+        np.testing.assert_allclose(got_s[near], times[near], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(got_m[near], lengths[near], rtol=1e-9, atol=1e-6)
+        assert np.all(np.isnan(got_s[~near]))
+        beyond_cutoff += int((~near).sum())
+        dense_s, _ = dense.lookup(dense.rows_for(facility_nodes), int(origin))
+        np.testing.assert_allclose(dense_s, times, rtol=1e-9)
+    assert beyond_cutoff > 0
+
+
+def test_search_with_cutoff_matrix_unchanged(sjl_region, sjl_facilities, monkeypatch):
+    graph = services.load_graph(sjl_region.graph_files["drive"])
+    facility_nodes, _ = graph.nearest_nodes([f.location.x for f in sjl_facilities], [f.location.y for f in sjl_facilities])
+    cut = build_matrix(graph, facility_nodes, parameters.NETWORK_LIMIT_S, cutoff_s=120.0)
+    origin = (sjl_facilities[0].location.x + 0.003, sjl_facilities[0].location.y)
+    destinations = [(f.location.x, f.location.y) for f in sjl_facilities]
+
+    # The origin has facilities on both sides of the cutoff, so both paths of the search run.
+    origin_node, _ = graph.nearest_nodes(*origin)
+    cut_s, _ = cut.lookup(cut.rows_for(facility_nodes), int(origin_node[0]))
+    assert np.isnan(cut_s).any()
+    assert (~np.isnan(cut_s)).any()
+
+    monkeypatch.setattr(services, "load_matrix", lambda *args: None)
+    without = services.travel_times(origin, destinations, "drive")
+    monkeypatch.setattr(services, "load_matrix", lambda *args: cut)
+    with_cut = services.travel_times(origin, destinations, "drive")
+    assert [t.minutes for t in with_cut] == pytest.approx([t.minutes for t in without], rel=1e-9)
+    assert [t.distance_km for t in with_cut] == pytest.approx([t.distance_km for t in without], rel=1e-9)
