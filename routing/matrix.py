@@ -7,10 +7,10 @@ so a facility that moved, or was added after the matrix was built, has no row
 and is routed by Dijkstra. A matrix built for an older graph is rejected by
 :meth:`FacilityMatrix.fits`.
 
-Rows are dense (every node) unless the matrix has a cutoff: then each row is
-a sparse row with only the nodes within ``cutoff_s`` of its facility, so the
-matrix of a large graph stays small, and a search reads the missing entries
-as unknown and runs Dijkstra for them.
+Rows are dense (every node) unless the matrix has a cutoff. Then each row is
+sparse and contains only the nodes within ``cutoff_s`` of its facility, so the
+matrix of a large graph stays small. A search reads a missing entry as
+unknown and runs Dijkstra for it.
 """
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ class FacilityMatrix:
 
     ``travel_time_s`` and ``distance_m`` are dense ``facilities x nodes``
     arrays, or CSR matrices of the same shape when ``meta["cutoff_s"]`` is
-    set (stored times are then offset by ``_STORED_OFFSET_S``; read them with
-    :meth:`lookup`).
+    set. Sparse entries are stored with the offset ``_STORED_OFFSET_S``, so
+    read them with :meth:`lookup`.
     """
 
     target_nodes: np.ndarray
@@ -153,11 +153,11 @@ def build_matrix(
     indptr = np.zeros(len(target_nodes) + 1, dtype=np.int64)
     for row, node in enumerate(target_nodes):
         row_s, row_m = times_and_lengths_to(reverse, int(node), min(cutoff_s, limit_s))
-        kept = np.flatnonzero(np.isfinite(row_s))
-        indices.append(kept)
-        time_data.append(row_s[kept] + _STORED_OFFSET_S)
-        length_data.append(row_m[kept] + _STORED_OFFSET_S)
-        indptr[row + 1] = indptr[row] + len(kept)
+        within_cutoff = np.flatnonzero(np.isfinite(row_s))
+        indices.append(within_cutoff)
+        time_data.append(row_s[within_cutoff] + _STORED_OFFSET_S)
+        length_data.append(row_m[within_cutoff] + _STORED_OFFSET_S)
+        indptr[row + 1] = indptr[row] + len(within_cutoff)
     shape = (len(target_nodes), graph.n_nodes)
     structure = (np.concatenate(indices) if indices else np.empty(0, dtype=np.int64), indptr)
     times = csr_matrix((np.concatenate(time_data) if time_data else np.empty(0), *structure), shape=shape)
