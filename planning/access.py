@@ -29,7 +29,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from routing import parameters
-from routing.estimate import estimate_route, haversine_m, walk_leg
+from routing.estimate import STREET_ACCESS, AccessRule, estimate_route, haversine_m
 from routing.graph import CompactGraph
 
 logger = logging.getLogger(__name__)
@@ -116,19 +116,48 @@ def chord_for_distance(distance_m: float) -> float:
     return float(2.0 * np.sin(angle / 2.0))
 
 
+#: Access rule of each loaded graph, by ``id(graph)``; graphs without one use ``STREET_ACCESS``.
+_ACCESS_RULES: dict[int, AccessRule] = {}
+
+
+def set_access_rule(graph: CompactGraph, rule: AccessRule) -> None:
+    """Record how points reach ``graph`` on foot (the MTC lines allow a longer walk across country)."""
+    key = id(graph)
+    if key not in _ACCESS_RULES:
+        weakref.finalize(graph, _ACCESS_RULES.pop, key, None)
+    _ACCESS_RULES[key] = rule
+
+
+def access_rule_of(graph: CompactGraph) -> AccessRule:
+    """Return the access rule recorded for ``graph``, else the city-street rule."""
+    return _ACCESS_RULES.get(id(graph), STREET_ACCESS)
+
+
 def snap_places(graphs: list[CompactGraph], lon: np.ndarray, lat: np.ndarray) -> PlaceSnap:
-    """Join each place to the graph whose nearest node is closest, within the access limit."""
+    """Join each place to a graph within that graph's access limit.
+
+    City street graphs come first and the closest one wins. A graph reached by
+    a longer walk across country (the MTC lines) serves only places that no
+    street graph serves, as in the family search.
+    """
     n_places = len(lon)
     graph_index = np.full(n_places, -1, dtype=np.int64)
     node = np.zeros(n_places, dtype=np.int64)
     best_m = np.full(n_places, np.inf)
-    for index, graph in enumerate(graphs):
-        graph_node, distance_m = graph.nearest_nodes(lon, lat)
-        better = (distance_m <= parameters.MAX_ACCESS_DISTANCE_M) & (distance_m < best_m)
+    access_s = np.zeros(n_places)
+    ordered = sorted(range(len(graphs)), key=lambda index: access_rule_of(graphs[index]).max_distance_m)
+    for index in ordered:
+        rule = access_rule_of(graphs[index])
+        graph_node, distance_m = graphs[index].nearest_nodes(lon, lat)
+        within = distance_m <= rule.max_distance_m
+        if rule.max_distance_m > STREET_ACCESS.max_distance_m:
+            better = within & (graph_index == -1)
+        else:
+            better = within & (distance_m < best_m)
         graph_index[better] = index
         node[better] = graph_node[better]
         best_m[better] = distance_m[better]
-    access_s = np.where(np.isfinite(best_m), walk_leg(np.where(np.isfinite(best_m), best_m, 0.0))[1], 0.0)
+        access_s[better] = rule.leg(distance_m[better])[1]
     return PlaceSnap(graph_index=graph_index, node=node, access_s=access_s)
 
 
@@ -141,9 +170,10 @@ def snap_sites(graph: CompactGraph, lon: np.ndarray, lat: np.ndarray) -> tuple[n
         Whether each site is within the access limit of a node, that node, and
         the walking time in seconds from the node to the site.
     """
+    rule = access_rule_of(graph)
     node, distance_m = graph.nearest_nodes(lon, lat)
-    on_graph = distance_m <= parameters.MAX_ACCESS_DISTANCE_M
-    return on_graph, node, walk_leg(distance_m)[1]
+    on_graph = distance_m <= rule.max_distance_m
+    return on_graph, node, rule.leg(distance_m)[1]
 
 
 def estimate_nearest(

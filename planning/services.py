@@ -17,7 +17,7 @@ from routing.estimate import check_mode, describe
 from routing.exceptions import GraphFileError
 from routing.graph import CompactGraph
 from routing.models import RoadRegion
-from routing.services import load_graph
+from routing.services import access_rule, load_graph
 
 from . import access
 from .allocation import DistrictPopulation, distribute_population
@@ -184,10 +184,12 @@ def load_graphs(department: Department, mode: str) -> tuple[list[CompactGraph], 
     graphs, slugs = [], []
     for region in RoadRegion.objects.filter(modes__contains=[mode], extent__intersects=area).order_by("slug"):
         try:
-            graphs.append(load_graph(region.graph_files[mode]))
+            graph = load_graph(region.graph_files[mode])
         except (OSError, KeyError, GraphFileError) as exc:
             logger.warning("No %s graph for road region %s, using estimates: %s", mode, region.slug, exc)
             continue
+        access.set_access_rule(graph, access_rule(region.slug))
+        graphs.append(graph)
         slugs.append(region.slug)
     return graphs, slugs
 

@@ -54,10 +54,11 @@ def test_district_sums_match_census(small_run):
 def test_run_states_parameters_and_sources(small_run):
     assert small_run.parameters["thresholds_min"] == [30, 60, 120]
     assert small_run.parameters["travel"]["mode"] == "walk"
-    assert small_run.parameters["road_regions"] == []
+    # Madre de Dios has no city graph; the MTC national roads reach it.
+    assert small_run.parameters["road_regions"] == ["peru-mtc"]
     assert any("Censos Nacionales 2017" in source for source in small_run.sources)
-    # No road graph reaches this department, so every place is an estimate.
-    assert not PlaceAccess.objects.filter(run=small_run, method="road_network").exists()
+    assert PlaceAccess.objects.filter(run=small_run, method="road_network").exists()
+    assert PlaceAccess.objects.filter(run=small_run, method="estimate").exists()
 
 
 def test_rerun_replaces_results(small_run, capsys):
@@ -75,7 +76,7 @@ def test_network_times_in_cusco():
 
     routed = PlaceAccess.objects.filter(run=run, method="road_network")
     assert routed.exists()
-    assert run.parameters["road_regions"] == ["cusco-centro"]
+    assert run.parameters["road_regions"] == ["cusco-centro", "peru-mtc"]
     times = np.array(list(routed.values_list("travel_time_min", flat=True)), dtype=float)
     assert np.isfinite(times).all()
     assert (times >= 0).all()
