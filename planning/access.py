@@ -3,11 +3,13 @@
 The rules are those of the family search (``routing.services``), applied to
 many places at once:
 
-* A place is routed on the road graph whose nearest node is closest to it,
-  if that node is within ``MAX_ACCESS_DISTANCE_M``. The walk to the node is
+* Each graph has an access rule (``routing.estimate.AccessRule``): city
+  street graphs allow a 2 km walk, the MTC road lines a longer walk across
+  country. A place is routed on the closest street graph within its limit,
+  else on the MTC graph within that limit, and the walk to the node is
   counted. Otherwise every time from that place is a straight-line estimate.
 * A facility (or a planned site) is on a graph when its nearest node of that
-  graph is within ``MAX_ACCESS_DISTANCE_M``. The walk from the node to it is
+  graph is within the graph's access limit. The walk from the node to it is
   counted.
 * A routed place reaches the facilities on its graph over the network only.
   A facility that the network does not reach within ``NETWORK_LIMIT_S`` is
