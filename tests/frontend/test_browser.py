@@ -129,6 +129,11 @@ def test_search_from_map_tap(browser, app_url, screenshot):
     assert route.startswith("https://www.openstreetmap.org/directions?engine=fossgis_osrm_foot&route=")
     assert float(route_from[0]) == pytest.approx(location["lat"], abs=1e-4)
     assert float(route_from[1]) == pytest.approx(location["lon"], abs=1e-4)
+    # Lima landlines are listed without the area code; the link must dial it.
+    phone_links = [link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, "a.phone-link")]
+    assert phone_links
+    assert all(link.startswith("tel:+51") for link in phone_links), phone_links
+    assert any(link.startswith("tel:+511") and len(link) == len("tel:+5113882503") for link in phone_links), phone_links
     assert [p.text for p in programmes] == [
         program["name"] for program in expected["programs"] if program["status"] != "not_eligible"
     ]

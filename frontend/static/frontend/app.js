@@ -755,7 +755,25 @@
     return definition;
   }
 
-  function phoneLinks(text) {
+  // Turn a registry phone into a number a mobile can dial from anywhere in Peru:
+  // 7-digit landlines in Lima and Callao need the 1 area code, numbers written
+  // with a trunk 0 (041-477044) drop it, and 9-digit numbers starting with 9 are mobiles.
+  function dialNumber(number, ubigeo) {
+    var digits = number.replace(/\D/g, "");
+    var limaOrCallao = /^(15|07)/.test(ubigeo || "");
+    if (digits.length === 7 && limaOrCallao) {
+      return "+511" + digits;
+    }
+    if (digits.length === 9 && digits.charAt(0) === "9") {
+      return "+51" + digits;
+    }
+    if ((digits.length === 8 || digits.length === 9) && digits.charAt(0) === "0") {
+      return "+51" + digits.slice(1);
+    }
+    return digits;
+  }
+
+  function phoneLinks(text, ubigeo) {
     var numbers = phoneNumbers(text);
     if (!numbers.length) {
       return text ? String(text) : "";
@@ -766,7 +784,7 @@
         wrapper.appendChild(document.createTextNode(" · "));
       }
       var link = element("a", "phone-link", number);
-      link.href = "tel:" + number.replace(/[^\d+]/g, "");
+      link.href = "tel:" + dialNumber(number, ubigeo);
       link.setAttribute("aria-label", interpolate(gettext("Call %s"), [number]));
       wrapper.appendChild(link);
     });
@@ -794,7 +812,7 @@
     addDetail(details, gettext("Institution"), facility.institution_label || facility.institution);
     addDetail(details, gettext("Address"), [facility.address, facility.district && facility.district.name]
       .filter(Boolean).join(", "));
-    addDetail(details, gettext("Phone"), facility.phone ? phoneLinks(facility.phone) : gettext("Not listed"));
+    addDetail(details, gettext("Phone"), facility.phone ? phoneLinks(facility.phone, facility.district && facility.district.ubigeo) : gettext("Not listed"));
     var hours = addDetail(details, gettext("Opening hours"), facility.hours || gettext("Not listed"));
     var openBadge = facility.hours ? openNowBadge(facility.hours) : null;
     if (openBadge) {
