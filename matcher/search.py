@@ -56,6 +56,11 @@ def run_search(request: SearchRequest, *, record: bool = True) -> dict:
     candidates = _candidates(request, needs)
     facilities = _with_travel_times(request, candidates)
     ranked = _rank(facilities, request, needs)[: settings.GEOSALUD["MAX_RESULTS"]]
+    # Only the district and counts: the household itself is never logged.
+    logger.info(
+        "Search in district %s (%s): %d candidates passed the filters, %d returned",
+        request.district.ubigeo, request.mode, len(candidates), len(ranked),
+    )
     programmes = _programmes(request)
     region_names = _region_names(ranked)
     district_names = _district_names(ranked)
