@@ -214,9 +214,9 @@ def summarize_faults(samples, wall_s, events, records_stored, health_status) -> 
         "no 500 responses": overall["statuses"].get("500", 0) == 0,
         "only 200 and 503 responses": set(overall["statuses"]) <= {"200", "503"},
         "no errors after recovery": set(recovered) == {"200"},
-        # matcher.search.run_search stores the record before the queries that
-        # build the response, so a connection cut between them stores a search
-        # that the client received as a 503. No 200 may lack its record.
+        # matcher.search.run_search stores the record after building the response,
+        # but a connection cut before the reply still stores a search that the
+        # client received as a 503. No 200 may lack its record.
         "every 200 response has its stored search": ok_responses <= records_stored <= ok_responses + outage_responses,
         "healthy after the run": health_status == 200,
     }
@@ -255,9 +255,9 @@ Redis is stopped and at {events.get('redis_start_s')} s started again.
 {checks}
 
 Search records stored: {result['search_records_stored']}; 200 responses: {result['ok_responses']}.
-A surplus is searches stored whole (one INSERT each) whose answer then failed with a 503: the search
-code writes the record before the facility queries that build the response, so a restart between the two
-leaves a record for a search the family did not see.
+A surplus is searches stored whole (one INSERT each) whose answer then failed with a 503. The search
+writes its record and shown list after building the response, so only a restart between those two
+writes and the reply leaves a record for a search the family did not see.
 While Redis is down the rate limits fail open and searches go on; the cache check of `/health/` reports it.
 Raw numbers: `benchmarks/results/faults.json`.
 """

@@ -163,7 +163,7 @@ class FacilityService(models.Model):
 
 
 class Need(models.Model):
-    """What a family asks for; each need is met by one or more services."""
+    """A kind of care a family requests, met by one or more services."""
 
     code = models.CharField(max_length=40, primary_key=True)
     name_es = models.CharField(max_length=120)
@@ -182,7 +182,7 @@ class Need(models.Model):
 
 
 class InsuranceAcceptance(models.Model):
-    """Which insurance an institution's facilities accept, and on what terms."""
+    """The terms on which an institution's facilities accept one insurance."""
 
     TERMS = [
         ("covered", _("Covered by the insurance")),

@@ -1,6 +1,6 @@
 """Validation of API input and GeoJSON output for places and facilities.
 
-Every message names the rejected value and says how to fix it, in the
+Every message names the rejected value and how to fix it, in the
 request's language (Spanish by default).
 """
 from django.contrib.gis.db.models.functions import PointOnSurface

@@ -76,7 +76,7 @@ def run_search(request: SearchRequest, *, record: bool = True) -> dict:
         },
     }
     if record:
-        # Stored last, so that a search that fails on the way is not recorded as answered.
+        # Stored last, so that a search that fails on the way is not recorded as a returned result.
         _record(request, ranked, programmes)
         body["search"]["id"] = str(_store_impression(request, ranked, needs).token)
     return body

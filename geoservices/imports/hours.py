@@ -23,7 +23,7 @@ _RANGE = re.compile(_CLOCK + r"(?:\s*(?:-|–|\x96|A|AL|HASTA)\s*|\s+)" + _CLOCK
 class OpeningHours:
     """Opening hours read from registry text.
 
-    ``ranges_min`` holds (start, end) in minutes after midnight; an end
+    ``ranges_min`` contains (start, end) in minutes after midnight; an end
     before its start means the range runs past midnight. ``hours_per_day``
     is set when the text gives only a duration ("12 HORAS").
     """

@@ -2,7 +2,7 @@
 
 The reader finds the layer among the unpacked files, takes its CRS from the
 ``.prj`` (or the GeoPackage / GeoJSON metadata), takes the ``.dbf`` encoding
-from the ``.cpg`` or detects it, and checks that the layer holds polygons.
+from the ``.cpg`` or detects it, and checks that the layer contains polygons.
 Invalid polygons are repaired with ``shapely.make_valid`` and each repair is
 reported; Z coordinates are dropped and reported.
 """

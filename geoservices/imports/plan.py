@@ -17,7 +17,7 @@ class RowChange:
     """What an import would do to one feature or row.
 
     ``number`` is the feature's position in the layer (from 1) or the row's
-    line in the table (the header is line 1). ``values`` holds the new
+    line in the table (the header is line 1). ``values`` contains the new
     values to store; ``changed`` names the fields that differ from the
     stored row; ``messages`` explain a failure or a flag.
     """

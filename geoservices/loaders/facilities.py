@@ -3,7 +3,7 @@
 The three sources are merged on the 8-digit RENAES code:
 
 * the MINSA IPRESS registry gives names, categories, institutions, addresses,
-  phones and hours; its source columns are swapped (``NORTE`` holds the
+  phones and hours; its source columns are swapped (``NORTE`` contains the
   longitude and ``ESTE`` the latitude, both in decimal degrees);
 * the SERUMS 2026 list adds EsSalud, armed forces and other establishments
   that the registry lacks, with name, category and institution;
@@ -100,7 +100,7 @@ def _beds(raw: str) -> int | None:
 
 
 def _from_minsa(row: dict) -> tuple[dict, list[str]]:
-    # The source's ESTE column holds the latitude and NORTE the longitude.
+    # The source's ESTE column contains the latitude and NORTE the longitude.
     location, flags = locate(row["ESTE"], row["NORTE"])
     record = {
         "name": clean_registry_value(row["Nombre del establecimiento"]),

@@ -205,7 +205,7 @@ def test_admin_programme_page_shows_versions(programmes, admin_client_es):
     assert "Loaded from rules.json" in response.content.decode()
 
 
-def test_sis_household_is_not_told_to_pay_for_sis(programmes):
+def test_sis_household_paid_plans_rejected(programmes):
     household = [{"age": 35, "sex": "F"}, {"age": 4}]
     results = by_code(evaluate_programmes(household, insurance="sis", sisfoh="pobre", ubigeo="050101", language="es"))
 

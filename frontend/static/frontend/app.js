@@ -755,9 +755,9 @@
     return definition;
   }
 
-  // Turn a registry phone into a number a mobile can dial from anywhere in Peru:
-  // 7-digit landlines in Lima and Callao need the 1 area code, numbers written
-  // with a trunk 0 (041-477044) drop it, and 9-digit numbers starting with 9 are mobiles.
+  // Turn a registry phone into a number a mobile can dial from anywhere in Peru.
+  // Seven-digit landlines in Lima and Callao need the area code 1, numbers written
+  // with a trunk 0 (041-477044) drop it, and nine-digit numbers starting with 9 are mobiles.
   function dialNumber(number, ubigeo) {
     var digits = number.replace(/\D/g, "");
     var limaOrCallao = /^(15|07)/.test(ubigeo || "");
@@ -1313,8 +1313,8 @@
     }
   }
 
-  // Say how the list is ordered; a learned order comes from SIMULATED family choices until
-  // enough real feedback exists, and the page must say so.
+  // Name how the list is ordered. A learned order comes from SIMULATED family choices until
+  // enough real feedback exists, and the page must state that.
   function rankingNote(method) {
     if (method === "pytorch" || method === "baseline") {
       return gettext("Ordered by a model trained on simulated family choices and travel time.");

@@ -26,6 +26,22 @@ def write_plan(command: BaseCommand, plan: ImportPlan, verbosity: int) -> None:
     command.stdout.write(plan.summary())
 
 
+def reject(command: BaseCommand, path: Path, exc: ImportRejected) -> CommandError:
+    """Write the rejection's messages to stderr and return the error that ends the command."""
+    for message in exc.messages:
+        command.stderr.write(message)
+    return CommandError(f"{path.name}: rejected, nothing was changed.")
+
+
+def write_result(command: BaseCommand, result, verbosity: int) -> None:
+    """Write the plan, then state whether it was a dry run or which import record applied it."""
+    write_plan(command, result.plan, verbosity)
+    if result.record is None:
+        command.stdout.write("Dry run: nothing was changed. Pass --commit to apply.")
+    else:
+        command.stdout.write(f"Applied as import record {result.record.pk}.")
+
+
 def open_layer(path: Path) -> tuple[io.BufferedIOBase, str]:
     """Open an upload; a bare .shp is zipped in memory with its sidecar files, as an admin would upload it."""
     if path.suffix.lower() != ".shp":
@@ -91,14 +107,8 @@ class Command(BaseCommand):
                 result = import_boundaries(source, options["upload_name"] or name, choices, commit=options["commit"],
                                            user=job_user(options))
         except ImportRejected as exc:
-            for message in exc.messages:
-                self.stderr.write(message)
-            raise CommandError(f"{path.name}: rejected, nothing was changed.") from exc
+            raise reject(self, path, exc) from exc
         finally:
             remove_staged(path, options)
 
-        write_plan(self, result.plan, options["verbosity"])
-        if result.record is None:
-            self.stdout.write("Dry run: nothing was changed. Pass --commit to apply.")
-        else:
-            self.stdout.write(f"Applied as import record {result.record.pk}.")
+        write_result(self, result, options["verbosity"])

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from geoservices.imports.errors import ImportRejected
 from geoservices.imports.services import import_facilities
 
-from .import_boundaries import add_job_arguments, job_user, remove_staged, write_plan
+from .import_boundaries import add_job_arguments, job_user, reject, remove_staged, write_result
 
 
 class Command(BaseCommand):
@@ -34,14 +34,8 @@ class Command(BaseCommand):
                 result = import_facilities(source, options["upload_name"] or path.name, strict=options["strict"],
                                            commit=options["commit"], user=job_user(options))
         except ImportRejected as exc:
-            for message in exc.messages:
-                self.stderr.write(message)
-            raise CommandError(f"{path.name}: rejected, nothing was changed.") from exc
+            raise reject(self, path, exc) from exc
         finally:
             remove_staged(path, options)
 
-        write_plan(self, result.plan, options["verbosity"])
-        if result.record is None:
-            self.stdout.write("Dry run: nothing was changed. Pass --commit to apply.")
-        else:
-            self.stdout.write(f"Applied as import record {result.record.pk}.")
+        write_result(self, result, options["verbosity"])
