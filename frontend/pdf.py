@@ -45,16 +45,29 @@ def _bullets(items: list[str], style: ParagraphStyle) -> list[Paragraph]:
     return [Paragraph("• " + escape(str(item)), style) for item in items]
 
 
+def _phone_paragraph(slip: dict, style: ParagraphStyle) -> Paragraph:
+    """Write each phone number as a ``tel:`` link, so that it can be tapped in a PDF viewer on a phone."""
+    if not slip["phones"]:
+        return _paragraph(slip["facility"].get("phone") or _("Not listed"), style)
+    links = [
+        '<a href="tel:%s">%s</a>' % (escape(phone["dial"]), escape(phone["number"])) for phone in slip["phones"]
+    ]
+    return Paragraph(" · ".join(links), style)
+
+
 def _details_table(slip: dict, styles: dict) -> Table:
     facility = slip["facility"]
     rows = [
         (_("Category"), facility.get("category") or "—"),
         (_("Institution"), facility.get("institution_label") or facility.get("institution") or "—"),
         (_("Address"), ", ".join(part for part in (facility.get("address"), slip["district_name"]) if part) or "—"),
-        (_("Phone"), facility.get("phone") or _("Not listed")),
+        (_("Phone"), _phone_paragraph(slip, styles["body"])),
         (_("Opening hours"), facility.get("hours") or _("Not listed")),
     ]
-    data = [[_paragraph(label, styles["body"]), _paragraph(value, styles["body"])] for label, value in rows]
+    data = []
+    for label, value in rows:
+        cell = value if isinstance(value, Paragraph) else _paragraph(value, styles["body"])
+        data.append([_paragraph(label, styles["body"]), cell])
     table = Table(data, colWidths=[32 * mm, None], hAlign="LEFT")
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),

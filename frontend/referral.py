@@ -3,6 +3,7 @@ from django.utils.translation import get_language, gettext as _
 from rest_framework.exceptions import ErrorDetail
 
 from geoservices.models import Need
+from geoservices.phones import phone_links
 from geoservices.serializers import MatchRequestSerializer
 from matcher.search import SearchRequest, run_search
 
@@ -77,6 +78,7 @@ def build_referral(body: dict, renaes_code: str) -> dict:
     programs = [program for program in result["programs"] if program["status"] == "eligible"]
     return {
         "facility": facility,
+        "phones": phone_links(facility.get("phone"), (facility.get("district") or {}).get("ubigeo")),
         "search": result["search"],
         "district_name": (facility.get("district") or {}).get("name") or result["search"]["district"]["name"],
         "programs": [dict(program, status_label=status_label(program["status"])) for program in programs],
