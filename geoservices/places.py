@@ -5,7 +5,10 @@ from functools import lru_cache
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
 from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
 from django.db.models import Q
+
+from ops.generation import GenerationCache
 
 from .models import Department, District, PopulatedPlace, Province
 from .text import search_key, title_name
@@ -18,14 +21,46 @@ COAST_TOLERANCE_DEG = 0.03
 MIN_SIMILARITY = 0.3
 
 
+#: The district under a point, then the nearest district within the tolerance.
+#: ST_MakePoint keeps the point a plain parameter: with a geometry literal the
+#: query costs ten times more, most of it in planning.
+DISTRICT_AT_SQL = """
+    SELECT ubigeo FROM geoservices_district
+    WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
+    UNION ALL
+    (SELECT ubigeo FROM geoservices_district
+     WHERE ST_DWithin(geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), %(tolerance)s)
+     ORDER BY geom <-> ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)
+     LIMIT 1)
+    LIMIT 1
+"""
+
+
+def districts_with_names():
+    """Districts with their province and department joined, without any of their polygons.
+
+    The polygons are large and callers only need names and codes: loading the
+    department's polygon alone made each lookup ten times slower.
+    """
+    return District.objects.select_related("province__department").defer(
+        "geom", "province__geom", "province__department__geom"
+    )
+
+
+#: Every district with its names, kept per process until the data changes.
+_districts_by_ubigeo = GenerationCache(
+    "districts", lambda: {district.ubigeo: district for district in districts_with_names()}
+)
+
+
 def district_at(point: Point) -> District | None:
     """Return the district that contains ``point`` (EPSG:4326), or one within the tolerance, or None."""
-    # The polygons are large and not needed by callers, so they stay in the database.
-    districts = District.objects.select_related("province__department").defer("geom")
-    district = districts.filter(geom__covers=point).first()
-    if district is not None:
-        return district
-    return districts.filter(geom__dwithin=(point, COAST_TOLERANCE_DEG)).first()
+    with connection.cursor() as cursor:
+        cursor.execute(DISTRICT_AT_SQL, {"lon": point.x, "lat": point.y, "tolerance": COAST_TOLERANCE_DEG})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return _districts_by_ubigeo.get().get(row[0])
 
 
 def district_search_point(district: District) -> Point:
@@ -46,17 +81,11 @@ def search_places(query: str, limit: int = 10) -> list[dict]:
     key = search_key(query)
     if len(key) < 2:
         return []
-    districts = _ranked(
-        District.objects.select_related("province__department").annotate(anchor=PointOnSurface("geom")).defer("geom"),
-        key,
-        limit,
-    )
+    districts = _ranked(districts_with_names().annotate(anchor=PointOnSurface("geom")), key, limit)
     places = _ranked(PopulatedPlace.objects.all(), key, limit)
     place_districts = {
         district.ubigeo: district
-        for district in District.objects.filter(ubigeo__in={place.ubigeo for place in places})
-        .select_related("province__department")
-        .defer("geom")
+        for district in districts_with_names().filter(ubigeo__in={place.ubigeo for place in places})
     }
     results = _area_results(key)
     results += [_district_result(district) for district in districts]

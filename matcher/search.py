@@ -10,13 +10,14 @@ from dataclasses import dataclass
 import logging
 
 from django.conf import settings
-from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.geos import Point
+from django.db import transaction
 from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext as _
 
-from geoservices.models import District, Facility, FacilityService, InsuranceAcceptance, Need, SearchRecord
+from geoservices.models import District, Need, SearchRecord
 from geoservices.vocabulary import INSTITUTION_CHOICES
+from matcher.catalogue import SearchCatalogue, search_catalogue
 from matcher.models import SearchImpression
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,10 @@ def run_search(request: SearchRequest, *, record: bool = True) -> dict:
     shared link is reopened to print a slip), no search record or shown list
     is stored and the response has no search id.
     """
-    needs = list(Need.objects.filter(code__in=request.needs).prefetch_related("services"))
-    candidates = _candidates(request, needs)
+    catalogue = search_catalogue()
+    # In the catalogue's order (the needs' sort order), as the query it replaces returned them.
+    needs = [need for code, need in catalogue.needs.items() if code in request.needs]
+    candidates = _candidates(request, needs, catalogue)
     facilities = _with_travel_times(request, candidates)
     ranked = _rank(facilities, request, needs)[: settings.GEOSALUD["MAX_RESULTS"]]
     # Only the district and counts: the household itself is never logged.
@@ -63,7 +66,7 @@ def run_search(request: SearchRequest, *, record: bool = True) -> dict:
     )
     programmes = _programmes(request)
     region_names = _region_names(ranked)
-    district_names = _district_names(ranked)
+    district_names = catalogue.district_names
     body = {
         "facilities": [
             _facility_output(item, rank, region_names, district_names) for rank, item in enumerate(ranked, start=1)
@@ -77,15 +80,11 @@ def run_search(request: SearchRequest, *, record: bool = True) -> dict:
     }
     if record:
         # Stored last, so that a search that fails on the way is not recorded as a returned result.
-        _record(request, ranked, programmes)
-        body["search"]["id"] = str(_store_impression(request, ranked, needs).token)
+        # One transaction: both rows or neither, and one commit instead of two.
+        with transaction.atomic():
+            _record(request, ranked, programmes)
+            body["search"]["id"] = str(_store_impression(request, ranked, needs).token)
     return body
-
-
-def _district_names(ranked: list[dict]) -> dict[str, str]:
-    """Map the districts of the results to their names, in one query."""
-    ubigeos = {item["facility"].spatial_ubigeo for item in ranked}
-    return dict(District.objects.filter(ubigeo__in=ubigeos).values_list("ubigeo", "name"))
 
 
 def _region_names(ranked: list[dict]) -> dict[str, str]:
@@ -106,53 +105,34 @@ def _region_source_text(name: str, source_file: str) -> str:
     }
 
 
-def _accepted_terms(request: SearchRequest, needs: list[Need]) -> dict[str, str]:
+def _accepted_terms(request: SearchRequest, needs: list[Need], catalogue: SearchCatalogue) -> dict[str, str]:
     """Map each institution that accepts the household's insurance to its terms."""
-    terms = list(ACCEPTED_TERMS)
+    terms = set(ACCEPTED_TERMS)
     if any(need.is_urgent for need in needs):
         # Every facility must attend an emergency (Ley 27604), whatever the insurance.
-        terms.append("emergency_only")
-    rows = InsuranceAcceptance.objects.filter(insurance=request.insurance, terms__in=terms)
-    return dict(rows.values_list("institution", "terms"))
+        terms.add("emergency_only")
+    by_institution = catalogue.terms.get(request.insurance, {})
+    return {institution: term for institution, term in by_institution.items() if term in terms}
 
 
-def _candidates(request: SearchRequest, needs: list[Need]) -> list[dict]:
+def _candidates(request: SearchRequest, needs: list[Need], catalogue: SearchCatalogue) -> list[dict]:
     """Facilities that pass the hard filters, the nearest ``CANDIDATE_POOL`` by straight line."""
-    terms_by_institution = _accepted_terms(request, needs)
+    terms_by_institution = _accepted_terms(request, needs, catalogue)
     service_codes = {service.code for need in needs for service in need.services.all()}
-    facility_ids = FacilityService.objects.filter(service__in=service_codes, offered=True).values("facility_id")
-    facilities = list(
-        Facility.objects.filter(
-            is_searchable=True,
-            is_operating=True,
-            id__in=facility_ids,
-            institution__in=terms_by_institution.keys(),
-        )
-        .order_by(GeometryDistance("location", request.point))[:CANDIDATE_POOL]
+    indices = catalogue.candidates(
+        service_codes, terms_by_institution.keys(), request.point.x, request.point.y, CANDIDATE_POOL
     )
-    offered = _offered_services(facilities, service_codes)
-    return [
-        {
+    candidates = []
+    for index in indices:
+        facility = catalogue.facilities[index]
+        offered = {code: inferred for code, inferred in catalogue.offered[index].items() if code in service_codes}
+        candidates.append({
             "facility": facility,
             "terms": terms_by_institution[facility.institution],
-            "met_needs": [
-                need for need in needs if any(service.code in offered[facility.id] for service in need.services.all())
-            ],
-            "inferred": any(offered[facility.id].values()),
-        }
-        for facility in facilities
-    ]
-
-
-def _offered_services(facilities: list[Facility], service_codes: set[str]) -> dict[int, dict[str, bool]]:
-    """Map facility id to {service code: whether the offer is inferred} for the requested services."""
-    rows = FacilityService.objects.filter(
-        facility__in=facilities, service__in=service_codes, offered=True
-    ).values_list("facility_id", "service_id", "inferred")
-    offered: dict[int, dict[str, bool]] = {facility.id: {} for facility in facilities}
-    for facility_id, service_code, inferred in rows:
-        offered[facility_id][service_code] = inferred
-    return offered
+            "met_needs": [need for need in needs if any(service.code in offered for service in need.services.all())],
+            "inferred": any(offered.values()),
+        })
+    return candidates
 
 
 def _with_travel_times(request: SearchRequest, candidates: list[dict]) -> list[dict]:

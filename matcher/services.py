@@ -7,6 +7,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from ops.generation import GenerationCache
+
 from .eligibility import STATUS_ORDER, RuleError, evaluate_programme, household_facts, validate_rule
 from .models import EligibilityRule, Programme
 from .rule_file import content_digest
@@ -81,17 +83,12 @@ def evaluate_programmes(household: list[dict], *, insurance: str, sisfoh: str,
         skipped and logged, so one broken rule never breaks a search.
     """
     language = language if language in ("es", "en") else "es"
-    rules = EligibilityRule.objects.filter(is_active=True).select_related("programme")
+    rules = _active_rules.get()
     base_facts = household_facts(household, insurance=insurance, sisfoh=sisfoh, ubigeo=ubigeo)
 
     results = []
     for rule_version in rules:
         programme = rule_version.programme
-        try:
-            validate_rule(rule_version.rule)
-        except RuleError as exc:
-            logger.error("Skipped %s: invalid rule: %s", rule_version, exc)
-            continue
         facts = {**base_facts, "household.in_coverage": _in_coverage(programme, ubigeo)}
         outcome = evaluate_programme(rule_version.rule, household, facts, language)
         results.append(_programme_result(programme, rule_version.version, outcome, language))
@@ -100,6 +97,23 @@ def evaluate_programmes(household: list[dict], *, insurance: str, sisfoh: str,
     for result in results:
         del result["sort_order"]
     return results
+
+
+def _valid_active_rules() -> list[EligibilityRule]:
+    """Load the active rule versions, skipping (and logging) any that fail validation."""
+    valid = []
+    for rule_version in EligibilityRule.objects.filter(is_active=True).select_related("programme"):
+        try:
+            validate_rule(rule_version.rule)
+        except RuleError as exc:
+            logger.error("Skipped %s: invalid rule: %s", rule_version, exc)
+            continue
+        valid.append(rule_version)
+    return valid
+
+
+#: Active rules, validated once per data generation instead of once per search.
+_active_rules = GenerationCache("active eligibility rules", _valid_active_rules)
 
 
 def _in_coverage(programme: Programme, ubigeo: str | None) -> bool | None:
