@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext as _
 
@@ -82,9 +82,23 @@ def run_search(request: SearchRequest, *, record: bool = True) -> dict:
         # Stored last, so that a search that fails on the way is not recorded as a returned result.
         # One transaction: both rows or neither, and one commit instead of two.
         with transaction.atomic():
+            _skip_commit_flush()
             _record(request, ranked, programmes)
             body["search"]["id"] = str(_store_impression(request, ranked, needs).token)
     return body
+
+
+def _skip_commit_flush() -> None:
+    """Let this transaction commit without waiting for its WAL to reach the disk.
+
+    A search record and its shown list are statistics: a server crash may
+    lose the last fraction of a second of them (PostgreSQL's
+    ``synchronous_commit = off``), but never half of one. The flush wait was
+    about 3 ms of a 20-30 ms search on the load benchmark's machine (see
+    docs/benchmarks.md). Feedback and uploads keep full durability.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _region_names(ranked: list[dict]) -> dict[str, str]:
