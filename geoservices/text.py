@@ -18,6 +18,24 @@ def search_key(text: str) -> str:
     return _SPACES.sub(" ", without_marks).strip().lower()
 
 
+#: Sort position of ñ: Spanish orders it as its own letter after n, so "ñ" maps
+#: to "n" followed by a character that sorts after every letter.
+_ENYE_KEY = "n\uffff"
+
+
+def spanish_sort_key(text: str) -> tuple[str, str]:
+    """Return a key that sorts names as Spanish dictionaries do, without ICU.
+
+    Accents and case are ignored (Áncash before Apurímac, Apurímac before
+    Ucayali), ñ comes after n, and names that differ only in accents or case
+    keep a fixed order through the second element.
+    """
+    lowered = unicodedata.normalize("NFC", text).casefold().replace("ñ", _ENYE_KEY)
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    base = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _SPACES.sub(" ", base).strip(), text
+
+
 def clean_registry_value(value: str | None) -> str:
     """Return a registry field with placeholders such as "ACTUALIZAR" turned into an empty string."""
     if value is None:

@@ -152,7 +152,7 @@ def run_scenario(run: CoverageRun, sites: list[tuple[float, float]], upgrades: l
 
     changed = [f"newly_within_{minutes}" for minutes in THRESHOLDS_MIN]
     districts = [row for row in _district_table(baseline, after_s) if any(row[key] for key in changed)]
-    names = dict(District.objects.filter(pk__in=[row["ubigeo"] for row in districts]).values_list("pk", "name"))
+    names = district_names(row["ubigeo"] for row in districts)
     for row in districts:
         row["name"] = names.get(row["ubigeo"], "")
     totals = {
@@ -161,6 +161,11 @@ def run_scenario(run: CoverageRun, sites: list[tuple[float, float]], upgrades: l
     }
     logger.info("Scenario on run %s: %d sites, %d upgrades added, %s", run.pk, len(sites), len(added), totals)
     return {"districts": districts, "totals": totals, "upgrades_unchanged": unchanged}
+
+
+def district_names(ubigeos) -> dict[str, str]:
+    """Return the stored name of each district ubigeo. Ubigeos without a stored district are left out."""
+    return dict(District.objects.filter(pk__in=set(ubigeos)).values_list("pk", "name"))
 
 
 def suggest_sites(run: CoverageRun, minutes: int, k: int) -> list[dict]:
@@ -174,7 +179,8 @@ def suggest_sites(run: CoverageRun, minutes: int, k: int) -> list[dict]:
     Returns
     -------
     list of dict
-        In pick order: ``code``, ``name``, ``ubigeo``, ``lon``, ``lat``, ``gain``
+        In pick order: ``code``, ``name``, ``ubigeo``, ``district_name`` (empty
+        for a district without a stored polygon), ``lon``, ``lat``, ``gain``
         (people) and ``cumulative`` (people).
     """
     if minutes not in THRESHOLDS_MIN:
@@ -198,6 +204,7 @@ def suggest_sites(run: CoverageRun, minutes: int, k: int) -> list[dict]:
 
     codes = [baseline.place_code[candidates[index]] for index, _gain in picks]
     names = dict(PopulatedPlace.objects.filter(code__in=codes).values_list("code", "name"))
+    districts = district_names(baseline.district[candidates[index]] for index, _gain in picks)
     result, cumulative = [], 0
     for index, gain in picks:
         position = candidates[index]
@@ -207,6 +214,7 @@ def suggest_sites(run: CoverageRun, minutes: int, k: int) -> list[dict]:
                 "code": baseline.place_code[position],
                 "name": names.get(baseline.place_code[position], ""),
                 "ubigeo": baseline.district[position],
+                "district_name": districts.get(baseline.district[position], ""),
                 "lon": round(float(baseline.lon[position]), 5),
                 "lat": round(float(baseline.lat[position]), 5),
                 "gain": int(round(gain)),

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.generic import TemplateView
 
 from geoservices.models import Department
+from geoservices.text import spanish_sort_key
 from geoservices.vocabulary import CATEGORIES, MODE_CHOICES
 
 from . import exports, reports
@@ -62,7 +63,9 @@ class CoverageView(PlannerRequiredMixin, TemplateView):
             thresholds=THRESHOLDS_MIN,
             level_choices=list(LEVEL_LABELS.items()),
             population_choices=PopulationBasis.choices,
-            departments=Department.objects.order_by("name").values_list("ubigeo", "name"),
+            departments=sorted(
+                Department.objects.values_list("ubigeo", "name"), key=lambda row: spanish_sort_key(row[1])
+            ),
             categories=CATEGORIES,
             method=method_sentences("walk", PopulationBasis.CENSUS_2017),
             sources=DATA_SOURCES,

@@ -256,7 +256,8 @@
           L.circleMarker([site.lat, site.lon], { radius: 8, color: "#08519c" })
             .bindTooltip(String(index + 1) + ". " + site.name).addTo(suggestionLayer);
         }
-        return [String(index + 1), site.name + " (" + site.code + ")", site.ubigeo, site.gain, site.cumulative];
+        var district = site.district_name ? site.district_name + " (" + site.ubigeo + ")" : site.ubigeo;
+        return [String(index + 1), site.name + " (" + site.code + ")", district, site.gain, site.cumulative];
       }));
       if (!result.results.length) { showError("suggest-error", text.noSuggestions); }
     }).catch(function (error) { showError("suggest-error", error.message); });
