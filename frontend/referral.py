@@ -5,7 +5,7 @@ from rest_framework.exceptions import ErrorDetail
 from geoservices.models import Need
 from geoservices.phones import phone_links
 from geoservices.serializers import MatchRequestSerializer
-from matcher.search import SearchRequest, run_search
+from matcher.search import run_search, search_request
 
 from .exceptions import SharedSearchError
 
@@ -32,20 +32,8 @@ def run_shared_search(body: dict) -> dict:
         raise SharedSearchError(
             _("The search in the link is not valid: %(error)s") % {"error": first_error_message(serializer.errors)}
         )
-    data = serializer.validated_data
     # The family already searched; reopening the link for a slip is not a new search.
-    return run_search(
-        SearchRequest(
-            point=data["location"]["point"],
-            district=data["location"]["district"],
-            household=[dict(member) for member in data["household"]],
-            needs=data["needs"],
-            insurance=data["insurance"],
-            sisfoh=data["sisfoh"],
-            mode=data["mode"],
-        ),
-        record=False,
-    )
+    return run_search(search_request(serializer.validated_data), record=False)
 
 
 def build_referral(body: dict, renaes_code: str) -> dict:

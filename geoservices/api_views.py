@@ -6,7 +6,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from matcher.search import SearchRequest, run_search
+from matcher.search import run_search, search_request
 
 from .models import District, Facility, Need
 from .places import search_places
@@ -25,17 +25,7 @@ class MatchView(APIView):
     def post(self, request):
         serializer = MatchRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        search = SearchRequest(
-            point=data["location"]["point"],
-            district=data["location"]["district"],
-            household=[dict(member) for member in data["household"]],
-            needs=data["needs"],
-            insurance=data["insurance"],
-            sisfoh=data["sisfoh"],
-            mode=data["mode"],
-        )
-        return Response(run_search(search))
+        return Response(run_search(search_request(serializer.validated_data)))
 
 
 class PlaceSearchView(APIView):

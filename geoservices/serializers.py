@@ -3,9 +3,14 @@
 Every message names the rejected value and how to fix it, in the
 request's language (Spanish by default).
 """
+import datetime
+import re
+
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -135,6 +140,48 @@ class MemberSerializer(serializers.Serializer):
         return attrs
 
 
+#: Oldest CSE month accepted, in years before today: an older month is taken as a typing error.
+CSE_MAX_AGE_YEARS = 20
+_CSE_MONTH_FORMATS = (re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$"),
+                      re.compile(r"^(?P<month>\d{1,2})/(?P<year>\d{4})$"))
+
+
+@extend_schema_field({"type": "string", "pattern": r"^(\d{4}-\d{1,2}|\d{1,2}/\d{4})$", "example": "2024-03",
+                      "nullable": True})
+class CseMonthField(serializers.Field):
+    """Month and year of the household's SISFOH classification (CSE), as "YYYY-MM" or "MM/YYYY".
+
+    Returns the first day of that month. A month after the current one (in
+    Lima) or more than ``CSE_MAX_AGE_YEARS`` years back is rejected.
+    """
+
+    def to_internal_value(self, data):
+        text = str(data).strip()
+        if not text:
+            return None
+        match = next((found for pattern in _CSE_MONTH_FORMATS if (found := pattern.match(text))), None)
+        if match is None or not 1 <= int(match["month"]) <= 12:
+            raise serializers.ValidationError(
+                _("“%(value)s” is not a month and year. Write the month of the CSE like 03/2024.") % {"value": text}
+            )
+        month = datetime.date(int(match["year"]), int(match["month"]), 1)
+        today = timezone.localdate()
+        if month > today.replace(day=1):
+            raise serializers.ValidationError(
+                _("The CSE date %(value)s is in the future. Write the month and year in which the household "
+                  "was classified, or leave it empty.") % {"value": month.strftime("%m/%Y")}
+            )
+        if month.year < today.year - CSE_MAX_AGE_YEARS:
+            raise serializers.ValidationError(
+                _("The CSE date %(value)s is more than %(years)s years ago. Check the year, or leave it empty.")
+                % {"value": month.strftime("%m/%Y"), "years": CSE_MAX_AGE_YEARS}
+            )
+        return month
+
+    def to_representation(self, value):
+        return value.strftime("%Y-%m")
+
+
 class MatchRequestSerializer(serializers.Serializer):
     """The family search: where the household lives, who it is, and what care it needs."""
 
@@ -143,6 +190,10 @@ class MatchRequestSerializer(serializers.Serializer):
     needs = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=False, max_length=13)
     insurance = serializers.ChoiceField(choices=INSURANCE_CHOICES, default="none")
     sisfoh = serializers.ChoiceField(choices=SISFOH_CHOICES, default="unknown")
+    cse_month = CseMonthField(
+        required=False, allow_null=True, default=None,
+        help_text="Month of the household's SISFOH classification (CSE), YYYY-MM or MM/YYYY; optional.",
+    )
     mode = serializers.ChoiceField(choices=FAMILY_MODE_CHOICES, default="walk")
 
     default_error_messages = {}

@@ -14,7 +14,8 @@ tests one fact::
 
 Leaf operators: ``eq``, ``in``, ``not_in``, ``is`` (booleans), ``min`` and
 ``max`` (inclusive, numbers) with optional ``near_min`` / ``near_max``, and
-``known`` (whether the fact was given at all). Any node may carry the texts
+``known`` (whether the fact was given at all). A text may show a fact's value
+with a placeholder such as ``{household.cse_date}``. Any node may carry the texts
 ``pass`` (why it holds), ``fail`` (why it does not) and ``confirm`` (which fact
 to confirm), and the modifiers ``if_unknown`` (``"likely"``, the default,
 ``"pass"`` or ``"fail"``), ``on_fail: "likely"`` and ``at_best: "likely"``.
@@ -27,6 +28,8 @@ from __future__ import annotations
 
 import enum
 import logging
+import datetime
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +52,9 @@ SEX_VALUES = ("F", "M")
 #: Facts a rule may read, with their type and, for codes, the allowed values.
 #: Facts the family form does not ask (``receives_pension``, ``nrus_taxpayer``,
 #: ``remype_employee``) stay unknown unless a caller passes them.
+#: ``household.cse_months`` is the age of the household's SISFOH classification
+#: (CSE) in whole months, counted from the first day of the month the family
+#: gave, and ``household.cse_date`` is that month as "MM/YYYY" for texts.
 FACT_TYPES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "member.age": ("number", None),
     "member.sex": ("code", SEX_VALUES),
@@ -60,6 +66,8 @@ FACT_TYPES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "member.receives_pension": ("bool", None),
     "household.insurance": ("code", INSURANCE_VALUES),
     "household.sisfoh": ("code", SISFOH_VALUES),
+    "household.cse_months": ("number", None),
+    "household.cse_date": ("text", None),
     "household.ubigeo": ("code", None),
     "household.in_coverage": ("bool", None),
     "household.size": ("number", None),
@@ -79,6 +87,8 @@ _TEXT_KEYS = ("pass", "fail", "confirm")
 _MODIFIER_KEYS = {"if_unknown", "on_fail", "at_best"}
 _NODE_COMMON_KEYS = {*_TEXT_KEYS, *_MODIFIER_KEYS}
 _RULE_KEYS = {"scope", "condition", "eligible", "likely", "not_eligible"}
+#: A fact's value inside a text, written ``{fact}``.
+_PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 
 
 class MatcherError(Exception):
@@ -158,6 +168,11 @@ def _validate_text(text: Any, path: str) -> None:
         value = text.get(language)
         if not isinstance(value, str) or not value.strip():
             raise RuleError("missing_text", "%(path)s has no %(language)s text.", path=path, language=language)
+        for fact in _PLACEHOLDER.findall(value):
+            if fact not in FACT_TYPES:
+                raise RuleError("unknown_placeholder",
+                                "%(path)s.%(language)s shows {%(fact)s}, which is not a fact; use one of %(facts)s.",
+                                path=path, language=language, fact=fact, facts=", ".join(FACT_TYPES))
 
 
 def _validate_node(node: Any, path: str, scope: str) -> None:
@@ -288,11 +303,14 @@ def member_facts(member: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def household_facts(members: Iterable[Mapping[str, Any]], *, insurance: str, sisfoh: str,
-                    ubigeo: str | None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                    ubigeo: str | None, extra: Mapping[str, Any] | None = None,
+                    cse_month: datetime.date | None = None, today: datetime.date | None = None) -> dict[str, Any]:
     """Return the ``household.*`` facts, including the composition facts.
 
     ``sisfoh`` "unknown" (or any value outside the SISFOH classes) becomes a
-    missing fact. ``extra`` sets facts the form does not ask, such as
+    missing fact. ``cse_month`` is any day of the month of the household's
+    CSE (None when not given) and ``today`` the evaluation date (default: the
+    system date). ``extra`` sets facts the form does not ask, such as
     ``household.in_coverage`` for the programme being evaluated.
     """
     people = [member_facts(member) for member in members]
@@ -300,6 +318,8 @@ def household_facts(members: Iterable[Mapping[str, Any]], *, insurance: str, sis
     facts = {
         "household.insurance": insurance if insurance in INSURANCE_VALUES else None,
         "household.sisfoh": sisfoh if sisfoh in SISFOH_VALUES else None,
+        "household.cse_months": None if cse_month is None else cse_age_months(cse_month, today),
+        "household.cse_date": None if cse_month is None else cse_month.strftime("%m/%Y"),
         "household.ubigeo": ubigeo or None,
         "household.in_coverage": None,
         "household.size": len(people),
@@ -314,6 +334,18 @@ def household_facts(members: Iterable[Mapping[str, Any]], *, insurance: str, sis
     }
     facts.update(extra or {})
     return facts
+
+
+def cse_age_months(cse_month: datetime.date, today: datetime.date | None = None) -> int:
+    """Return the whole months from the first day of ``cse_month``'s month to ``today``.
+
+    The family gives only a month, so the CSE is taken as made on its first
+    day, the earliest date it can have: a CSE of 03/2023 is 35 months old
+    until 28/02/2026 and 36 months old (3 years) from 01/03/2026. A month in
+    the future gives a negative number.
+    """
+    today = today or datetime.date.today()
+    return (today.year - cse_month.year) * 12 + today.month - cse_month.month
 
 
 # Evaluation ----------------------------------------------------------------------
@@ -344,11 +376,20 @@ def evaluate_rule(rule: Mapping[str, Any], facts: Mapping[str, Any], language: s
         status, default_key = NOT_ELIGIBLE, "not_eligible"
     else:
         status, default_key = LIKELY, "likely"
-    return Verdict(status, _pick_text(outcome.text or rule[default_key], language))
+    return Verdict(status, _fill_placeholders(_pick_text(outcome.text or rule[default_key], language), facts))
 
 
 def _pick_text(text: Mapping[str, str], language: str) -> str:
     return text.get(language) or text["es"]
+
+
+def _fill_placeholders(text: str, facts: Mapping[str, Any]) -> str:
+    """Replace each ``{fact}`` with the fact's value; a placeholder of an unknown fact stays as written."""
+    def value(match: re.Match) -> str:
+        fact_value = facts.get(match.group(1))
+        return match.group(0) if fact_value is None else str(fact_value)
+
+    return _PLACEHOLDER.sub(value, text)
 
 
 def _evaluate_node(node: Mapping[str, Any], facts: Mapping[str, Any]) -> Outcome:

@@ -7,6 +7,7 @@ shown to families) are applied before ranking, so a ranker can only reorder
 facilities that passed them.
 """
 from dataclasses import dataclass
+import datetime
 import logging
 
 from django.conf import settings
@@ -43,6 +44,23 @@ class SearchRequest:
     insurance: str
     sisfoh: str
     mode: str
+    #: First day of the month of the household's CSE, when the family gave it.
+    #: It only feeds the eligibility rules and is never stored.
+    cse_month: datetime.date | None = None
+
+
+def search_request(data: dict) -> SearchRequest:
+    """Build a SearchRequest from ``MatchRequestSerializer.validated_data``."""
+    return SearchRequest(
+        point=data["location"]["point"],
+        district=data["location"]["district"],
+        household=[dict(member) for member in data["household"]],
+        needs=data["needs"],
+        insurance=data["insurance"],
+        sisfoh=data["sisfoh"],
+        mode=data["mode"],
+        cse_month=data.get("cse_month"),
+    )
 
 
 def run_search(request: SearchRequest, *, record: bool = True) -> dict:
@@ -262,6 +280,7 @@ def _programmes(request: SearchRequest) -> list[dict]:
         sisfoh=request.sisfoh,
         ubigeo=request.district.ubigeo,
         language=get_language() or "es",
+        cse_month=request.cse_month,
     )
 
 

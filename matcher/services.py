@@ -1,11 +1,13 @@
 """Django side of the matcher: rule versions in the database and programme evaluation."""
 from __future__ import annotations
 
+import datetime
 import logging
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from ops.generation import GenerationCache
 
@@ -56,7 +58,7 @@ def activate_rule_version(rule_version: EligibilityRule) -> None:
 
 
 def evaluate_programmes(household: list[dict], *, insurance: str, sisfoh: str,
-                        ubigeo: str | None, language: str) -> list[dict]:
+                        ubigeo: str | None, language: str, cse_month: datetime.date | None = None) -> list[dict]:
     """Evaluate every programme with an active rule for one household.
 
     Parameters
@@ -73,6 +75,10 @@ def evaluate_programmes(household: list[dict], *, insurance: str, sisfoh: str,
         District of the search, used for programmes with a coverage list.
     language
         "es" or "en"; other values fall back to Spanish.
+    cse_month
+        Any day of the month of the household's SISFOH classification (CSE),
+        or None when the family did not give it. Its age is counted up to
+        today's date in Lima (``TIME_ZONE``).
 
     Returns
     -------
@@ -84,7 +90,8 @@ def evaluate_programmes(household: list[dict], *, insurance: str, sisfoh: str,
     """
     language = language if language in ("es", "en") else "es"
     rules = _active_rules.get()
-    base_facts = household_facts(household, insurance=insurance, sisfoh=sisfoh, ubigeo=ubigeo)
+    base_facts = household_facts(household, insurance=insurance, sisfoh=sisfoh, ubigeo=ubigeo,
+                                 cse_month=cse_month, today=timezone.localdate())
 
     results = []
     for rule_version in rules:

@@ -597,6 +597,7 @@
       }),
       insurance: checked("insurance"),
       sisfoh: checked("sisfoh"),
+      cse_month: form.querySelector("input[name=cse_month]").value.trim() || null,
       mode: checked("mode")
     };
   }
@@ -689,6 +690,7 @@
     });
     setChecked("insurance", body.insurance);
     setChecked("sisfoh", body.sisfoh);
+    form.querySelector("input[name=cse_month]").value = body.cse_month || "";
     setChecked("mode", body.mode);
   }
 
@@ -1317,7 +1319,7 @@
   // enough real feedback exists, and the page must state that.
   function rankingNote(method) {
     if (method === "pytorch" || method === "baseline") {
-      return gettext("Ordered by a model trained on simulated family choices and travel time.");
+      return gettext("Ordered by a model trained on simulated (not real) family choices. It weighs travel time, the facility's category, 24-hour opening and your insurance's terms.");
     }
     return gettext("Ordered by travel time.");
   }
