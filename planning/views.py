@@ -124,6 +124,9 @@ class ExportView(PlannerRequiredMixin, View):
             query["care"], query["mode"], query["population"], query["level"], query["department"] or None
         )
         metadata = coverage_metadata(query)
+        if not areas:
+            return HttpResponse(self._nothing_to_export(query, metadata), status=404,
+                                content_type="text/plain; charset=utf-8")
         name = f"coverage_{query['care']}_{query['mode']}_{query['minutes']}min_{query['level']}"
         collection = reports.feature_collection(areas, query["level"], query["minutes"], metadata)
 
@@ -136,6 +139,20 @@ class ExportView(PlannerRequiredMixin, View):
             response = HttpResponse(exports.coverage_png(collection, areas, labels), content_type="image/png")
         response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
         return response
+
+    def _nothing_to_export(self, query: dict, metadata: dict) -> str:
+        """Explain in the active language why the file would be empty and how to fill it."""
+        values = {"care": metadata["care_label"], "mode": metadata["mode_label"]}
+        if not query["department"]:
+            return _(
+                "There is nothing to download: no coverage of “%(care)s” (%(mode)s) is computed for any department. "
+                "Choose a department on the planning page and press “Recompute”."
+            ) % values
+        department = Department.objects.get(pk=query["department"])
+        return _(
+            "There is nothing to download: no coverage of “%(care)s” (%(mode)s) is computed for %(department)s. "
+            "Choose it on the planning page and press “Recompute”."
+        ) % dict(values, department=f"{department.name} ({department.ubigeo})")
 
     def _figure_labels(self, metadata: dict) -> dict:
         values = {"care": metadata["care_label"], "mode": metadata["mode_label"], "minutes": metadata["minutes"]}

@@ -1,14 +1,19 @@
-"""Details of the planner page: department order, button styles and suggested sites' districts."""
+"""Details of the planner page: department order, button styles, suggested sites' districts, empty exports."""
 from html.parser import HTMLParser
 
 import pytest
 
 from geoservices.models import District
 from geoservices.text import spanish_sort_key
+from planning.models import CoverageRun
 
 from .conftest import SMALL_DEPARTMENT
 
 pytestmark = pytest.mark.django_db
+
+#: Ayacucho, a department that the tests below empty of stored coverage.
+UNCOMPUTED_DEPARTMENT = "05"
+
 
 class PageParser(HTMLParser):
     """Collect the department options and the buttons of the planner page."""
@@ -95,3 +100,40 @@ def test_suggestions_name_district(planner_client, small_run):
     assert sites
     assert [site["district_name"] for site in sites] == [names[site["ubigeo"]] for site in sites]
     assert all(site["district_name"] for site in sites)
+
+
+@pytest.mark.parametrize("file_format", ["csv", "geojson", "png"])
+def test_empty_export_explains_why(planner_client, file_format):
+    CoverageRun.objects.filter(department_id=UNCOMPUTED_DEPARTMENT).delete()
+
+    response = planner_client.get(
+        f"/planning/export/{file_format}?care=any&mode=walk&minutes=60&level=district"
+        f"&department={UNCOMPUTED_DEPARTMENT}",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    message = response.content.decode()
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/plain")
+    assert "Content-Disposition" not in response
+    assert "No hay nada que descargar" in message
+    assert "Ayacucho (05)" in message
+    assert "«Recalcular»" in message
+
+
+def test_empty_export_without_department(planner_client):
+    CoverageRun.objects.filter(care="level_ii1", mode="drive").delete()
+
+    response = planner_client.get("/planning/export/csv?care=level_ii1&mode=drive&minutes=60&level=department")
+    message = response.content.decode()
+
+    assert response.status_code == 404
+    assert "ningún departamento" in message
+    assert "«Categoría II-1" in message
+
+
+def test_page_has_empty_export_message(planner_client):
+    page = planner_client.get("/planning/").content.decode()
+
+    assert 'id="exports-empty"' in page
+    assert "No hay nada que descargar: aún no se ha calculado la cobertura para esta elección." in page

@@ -122,6 +122,9 @@
       });
       drawAreas(collection);
       status.textContent = collection.features.length ? "" : text.noData;
+      // The exports contain the same areas as the map, so an empty map means empty files.
+      document.getElementById("exports").hidden = !collection.features.length;
+      document.getElementById("exports-empty").hidden = collection.features.length > 0;
     }).catch(function (error) { status.textContent = error.message; });
 
     request(config.urls.ranking + "?" + query(values)).then(function (ranking) {
