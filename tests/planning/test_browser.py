@@ -70,8 +70,10 @@ def test_map_and_ranking_for_department(desk_browser, planning_server, planner_s
 
     with django_db_blocker.unblock():
         districts = CoverageRun.objects.get(department_id=SMALL_DEPARTMENT, care="any", mode="walk").district_rows.count()
+    # The map and the ranking arrive by separate requests, so both are waited for.
     WebDriverWait(desk_browser, WAIT_S).until(
         lambda driver: len(driver.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) == districts
+        and len(driver.find_elements(By.CSS_SELECTOR, "#ranking tbody tr")) == districts
     )
     rows = desk_browser.find_elements(By.CSS_SELECTOR, "#ranking tbody tr")
     assert desk_browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "es"

@@ -1,5 +1,7 @@
-"""The exports line of the planner page, in real headless Chromium."""
+"""The scenario map and the exports line of the planner page, in real headless Chromium."""
 import pytest
+from django.core.management import call_command
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -10,12 +12,74 @@ from .test_browser import WAIT_S, desk_browser, open_planning, planner_session  
 
 pytestmark = pytest.mark.browser
 
+#: Ayacucho, where a new user's clicks on coloured districts added no scenario site.
+AYACUCHO = "05"
+
+
+@pytest.fixture(scope="module")
+def ayacucho_run(planning_server, django_db_blocker):
+    """Store Ayacucho's walking coverage for any facility, committed for the server thread.
+
+    A run that this fixture created is deleted afterwards, so that other tests
+    that map all computed departments find the database as before.
+    """
+    with django_db_blocker.unblock():
+        runs = CoverageRun.objects.filter(department_id=AYACUCHO, care="any", mode="walk")
+        created = not runs.exists()
+        if created:
+            call_command("compute_coverage", department=AYACUCHO, care="any", mode="walk", verbosity=0)
+        yield runs.get()
+        if created:
+            runs.delete()
+
 
 def show_department(browser, department: str, districts: int) -> None:
     Select(browser.find_element(By.ID, "department")).select_by_value(department)
     WebDriverWait(browser, WAIT_S).until(
         lambda driver: len(driver.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) == districts
     )
+
+
+def scenario_site_items(browser) -> list[str]:
+    """Return the texts of the placed sites listed under the scenario, without the empty-list hint."""
+    hint = browser.execute_script(
+        "return JSON.parse(document.getElementById('planning-config').textContent).text.noSites;"
+    )
+    items = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#scenario-sites li")]
+    return [text for text in items if not text.startswith(hint)]
+
+
+def click_largest_district(browser) -> None:
+    """Click the middle of the largest coloured district polygon, as a user would with the mouse."""
+    path = browser.execute_script(
+        "var paths = Array.from(document.querySelectorAll('path.leaflet-interactive'));"
+        "function area(path) { var box = path.getBBox(); return box.width * box.height; }"
+        "paths.sort(function (a, b) { return area(b) - area(a); });"
+        "return paths[0];"
+    )
+    coverage_map = browser.find_element(By.ID, "coverage-map")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", coverage_map)
+    ActionChains(browser).move_to_element(path).click().perform()
+
+
+@pytest.mark.parametrize("department", [AYACUCHO, SMALL_DEPARTMENT])
+def test_click_district_adds_site(desk_browser, planning_server, planner_session, ayacucho_run, django_db_blocker,
+                                  department):
+    with django_db_blocker.unblock():
+        districts = CoverageRun.objects.get(department_id=department, care="any", mode="walk").district_rows.count()
+    open_planning(desk_browser, planning_server, planner_session)
+    show_department(desk_browser, department, districts)
+
+    click_largest_district(desk_browser)
+
+    WebDriverWait(desk_browser, 10).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".leaflet-popup"))
+    popup = desk_browser.find_element(By.CSS_SELECTOR, ".leaflet-popup").text
+    sites = scenario_site_items(desk_browser)
+    markers = desk_browser.find_elements(By.CSS_SELECTOR, ".leaflet-marker-icon")
+    assert "personas a más de" in popup
+    assert len(sites) == 1
+    assert sites[0].startswith("Nuevo establecimiento ubicado en")
+    assert len(markers) == 1
 
 
 #: Amazonas, a department whose coverage the export test removes.

@@ -154,6 +154,9 @@
           collection.minutes + " " + text.minutes + " " + text.of + " " + number(p.population) + " (" +
           percent(p.share_beyond) + ")"));
         layer.bindPopup(label);
+        // Opening the popup stops the click from reaching the map, so the
+        // area itself places the scenario site as well.
+        layer.on("click", function (event) { addSite(event.latlng); });
       }
     }).addTo(map);
     if (collection.features.length) { map.fitBounds(areaLayer.getBounds()); }
@@ -215,6 +218,11 @@
       item.appendChild(button);
     }
     list.appendChild(item);
+  }
+
+  function addSite(latlng) {
+    scenario.sites.push({ lon: Number(latlng.lng.toFixed(5)), lat: Number(latlng.lat.toFixed(5)) });
+    redrawSites();
   }
 
   function redrawSites() {
@@ -291,10 +299,7 @@
     map = leafletMap;
     siteLayer = L.layerGroup().addTo(map);
     suggestionLayer = L.layerGroup().addTo(map);
-    map.on("click", function (event) {
-      scenario.sites.push({ lon: Number(event.latlng.lng.toFixed(5)), lat: Number(event.latlng.lat.toFixed(5)) });
-      redrawSites();
-    });
+    map.on("click", function (event) { addSite(event.latlng); });
     loadCoverage();
   };
 
