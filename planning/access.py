@@ -11,10 +11,13 @@ many places at once:
 * A facility (or a planned site) is on a graph when its nearest node of that
   graph is within the graph's access limit. The walk from the node to it is
   counted.
-* A routed place reaches the facilities on its graph over the network only.
-  A facility that the network does not reach within ``NETWORK_LIMIT_S`` is
-  unreachable from there, never replaced by a shorter estimate. Facilities
-  off the place's graph get the straight-line estimate.
+* A routed place reaches the facilities on its piece of its graph over the
+  network only. A facility that the network does not reach within the
+  graph's search limit (``CompactGraph.network_limit_s``) is unreachable
+  from there, never replaced by a shorter estimate. Facilities off the
+  place's graph, or on another piece of it (the MTC graph keeps rural road
+  networks that no mapped road joins to the rest), get the straight-line
+  estimate.
 
 Times are in seconds. Coordinates are EPSG:4326 degrees. Nothing here imports
 Django, so the module runs in benchmarks and workers without the app.
@@ -302,20 +305,21 @@ def nearest_facility(
             continue
         on_graph, facility_node, egress_s = snap_sites(graph, facility_lon, facility_lat)
         on_index = np.flatnonzero(on_graph)
-        off_index = np.flatnonzero(~on_graph)
 
-        # Facilities off this graph: straight-line estimate.
-        off_time, off_site = estimate_nearest(
-            place_lon[served], place_lat[served], facility_lon[off_index], facility_lat[off_index], mode
+        # Facilities off this graph, or on a piece of it that the place's piece does not reach:
+        # straight-line estimate.
+        off_time, off_facility = _estimate_elsewhere(
+            graph, place_lon[served], place_lat[served], snap.node[served],
+            (facility_lon, facility_lat, np.where(on_graph, graph.piece(facility_node), -1)), mode,
         )
-        off_facility = off_index[off_site] if off_index.size else np.full(served.size, -1, dtype=np.int64)
 
-        # Facilities on this graph: network time, never an estimate.
+        # Facilities on this graph: network time, never an estimate. Pieces share no
+        # edge, so the search reaches from each facility only the places of its piece.
         net_time = np.full(served.size, np.inf)
         net_facility = np.full(served.size, -1, dtype=np.int64)
         if on_index.size:
             node_time, node_source = multi_source_times(
-                reversed_adjacency(graph), facility_node[on_index], egress_s[on_index], parameters.NETWORK_LIMIT_S
+                reversed_adjacency(graph), facility_node[on_index], egress_s[on_index], graph.network_limit_s
             )
             net_time = node_time[snap.node[served]] + snap.access_s[served]
             reached = node_source[snap.node[served]]
@@ -331,6 +335,36 @@ def nearest_facility(
 
     facility = np.where(np.isfinite(time_s), facility, -1)
     return NearestResult(time_s=time_s, facility=facility, method=method)
+
+
+def _estimate_elsewhere(
+    graph: CompactGraph,
+    place_lon: np.ndarray,
+    place_lat: np.ndarray,
+    place_node: np.ndarray,
+    facilities: tuple[np.ndarray, np.ndarray, np.ndarray],
+    mode: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Estimate each place's nearest facility among those outside the place's piece of ``graph``.
+
+    ``facilities`` is ``(lon, lat, piece)``, with piece -1 for facilities off
+    the graph. Returns the estimated time in seconds and the facility index
+    (``inf`` and -1 when there is none).
+    """
+    facility_lon, facility_lat, facility_piece = facilities
+    place_piece = graph.piece(place_node)
+    time_s = np.full(len(place_lon), np.inf)
+    facility = np.full(len(place_lon), -1, dtype=np.int64)
+    for piece in np.unique(place_piece):
+        places = np.flatnonzero(place_piece == piece)
+        elsewhere = np.flatnonzero(facility_piece != piece)
+        if not elsewhere.size:
+            continue
+        time_s[places], site = estimate_nearest(
+            place_lon[places], place_lat[places], facility_lon[elsewhere], facility_lat[elsewhere], mode
+        )
+        facility[places] = elsewhere[site]
+    return time_s, facility
 
 
 def site_place_times(
@@ -378,11 +412,12 @@ def site_place_times(
     site_parts, place_parts, time_parts = [], [], []
     site_on = [snap_sites(graph, site_lon, site_lat) for graph in graphs]
 
-    # Straight-line pairs, except where place and site share a graph.
+    # Straight-line pairs, except where place and site share a graph and a piece of it.
     est_site, est_place, est_time = _estimate_pairs(site_lon, site_lat, place_lon, place_lat, mode, limit_s)
     keep = np.ones(est_site.size, dtype=bool)
-    for index, (on_graph, _, _) in enumerate(site_on):
-        keep &= ~(on_graph[est_site] & (snap.graph_index[est_place] == index))
+    for index, (on_graph, site_node, _) in enumerate(site_on):
+        same_piece = graphs[index].piece(site_node[est_site]) == graphs[index].piece(snap.node[est_place])
+        keep &= ~(on_graph[est_site] & (snap.graph_index[est_place] == index) & same_piece)
     site_parts.append(est_site[keep])
     place_parts.append(est_place[keep])
     time_parts.append(est_time[keep])

@@ -77,7 +77,7 @@ class IsochroneView(APIView):
                     "location": [
                         _(
                             "There is no road network near this place, so no isochrones: they need a city "
-                            "street map within %(max_m)s m or an MTC national road within %(max_km)s km."
+                            "street map within %(max_m)s m or an MTC road within %(max_km)s km."
                         )
                         % {
                             "max_m": int(parameters.MAX_ACCESS_DISTANCE_M),

@@ -233,18 +233,23 @@ def node_coordinates(G: nx.MultiDiGraph) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def compact(
-    edges: EdgeTable, nodes: tuple[np.ndarray, np.ndarray, np.ndarray], meta: dict
+    edges: EdgeTable, nodes: tuple[np.ndarray, np.ndarray, np.ndarray], meta: dict, keep_pieces: bool = False
 ) -> CompactGraph:
     """Turn a mode's edge table into a CSR graph of its largest strong component.
 
     ``nodes`` is ``(osmid, lon, lat)`` with the ids sorted, as returned by
     :func:`node_coordinates`; it must contain every node of the edge table.
     Parallel edges between the same two nodes collapse to the fastest one,
-    and self-loops are dropped because no shortest path uses them.
+    and self-loops are dropped because no shortest path uses them. With
+    ``keep_pieces`` every node of the edge table is kept, so the graph may
+    hold several unconnected pieces (the caller chose which to keep).
     """
     osmids, inverse = np.unique(np.concatenate([edges.tail, edges.head]), return_inverse=True)
     tail, head = inverse[: len(edges.tail)], inverse[len(edges.tail) :]
-    keep_node = _largest_strong_component(len(osmids), tail, head)
+    if keep_pieces:
+        keep_node = np.ones(len(osmids), dtype=bool)
+    else:
+        keep_node = _largest_strong_component(len(osmids), tail, head)
 
     keep_edge = keep_node[tail] & keep_node[head] & (tail != head)
     new_index = np.cumsum(keep_node) - 1

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import pyproj
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
+from . import parameters
 from .estimate import haversine_m
 from .exceptions import GraphFileError
 
@@ -85,6 +86,9 @@ class CompactGraph:
     _transformer: pyproj.Transformer | None = field(default=None, repr=False)
     _edge_keys: np.ndarray | None = field(default=None, repr=False)
     _reverse: csr_matrix | None = field(default=None, repr=False)
+    _piece: np.ndarray | None = field(default=None, repr=False)
+    _main_nodes: np.ndarray | None = field(default=None, repr=False)
+    _main_tree: cKDTree | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -100,6 +104,45 @@ class CompactGraph:
     def mode(self) -> str:
         """Travel mode the edge weights are for."""
         return self.meta["mode"]
+
+    @property
+    def network_limit_s(self) -> float:
+        """Longest network time searched on this graph, in seconds.
+
+        The MTC graphs record a bound on their longest trip at build time
+        (see :func:`routing.mtc.longest_trip_bound_s`); the city graphs use
+        ``parameters.NETWORK_LIMIT_S``.
+        """
+        return float(self.meta.get("network_limit_s") or parameters.NETWORK_LIMIT_S)
+
+    def piece(self, nodes: np.ndarray) -> np.ndarray:
+        """Return the connected piece of each node, edge directions ignored.
+
+        City graphs are one piece. The MTC graph keeps many: two nodes in
+        different pieces have no path between them in either direction, so a
+        trip between them is not served by this graph. The labels are
+        computed once per graph.
+        """
+        if self._piece is None:
+            _, self._piece = connected_components(self.adjacency, directed=True, connection="weak")
+        return self._piece[np.asarray(nodes, dtype=np.int64)]
+
+    @property
+    def main_piece(self) -> int:
+        """Label of the piece with the most nodes."""
+        self.piece(np.zeros(0, dtype=np.int64))
+        return int(np.bincount(self._piece).argmax())
+
+    def nearest_main_nodes(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Find the nearest node of the main piece to each point, as :meth:`nearest_nodes` does for all nodes."""
+        if self._main_tree is None:
+            self._main_nodes = np.flatnonzero(self.piece(np.arange(self.n_nodes)) == self.main_piece)
+            self._main_tree = cKDTree(self._projected(self.node_lon[self._main_nodes], self.node_lat[self._main_nodes]))
+        lon = np.atleast_1d(np.asarray(lon, dtype=float))
+        lat = np.atleast_1d(np.asarray(lat, dtype=float))
+        _, position = self._main_tree.query(self._projected(lon, lat))
+        node = self._main_nodes[np.asarray(position, dtype=np.int64)]
+        return node, haversine_m(lon, lat, self.node_lon[node], self.node_lat[node])
 
     def bounds(self) -> tuple[float, float, float, float]:
         """Return ``(min_lon, min_lat, max_lon, max_lat)`` of the nodes."""

@@ -101,9 +101,10 @@ OPEN_ACCESS = frozenset({"yes", "designated", "permissive", "destination"})
 #: by that street network, and the straight-line estimate is used instead.
 MAX_ACCESS_DISTANCE_M = 2_000.0
 
-#: Maximum network travel time searched from an origin. Destinations that take longer
-#: are reported as unreachable. Eight hours covers any trip across the city
-#: graphs at walking speed.
+#: Maximum network travel time searched from an origin on the city graphs.
+#: Destinations that take longer are reported as unreachable. Eight hours
+#: covers any trip across the city graphs at walking speed. The MTC graphs set
+#: their own limit, above their longest trip (``CompactGraph.network_limit_s``).
 NETWORK_LIMIT_S = 8 * 3600.0
 
 #: Time added to the first, shorter search of a query (three times the slowest
@@ -132,6 +133,19 @@ OFFROAD_CIRCUITY_FACTOR = 1.4
 #: both directions at the street pace, with no slope (no national elevation
 #: grid is staged).
 MTC_WALK_SPEED_KPH = WALK_SPEED_KPH
+
+#: Farthest apart a node of a city street graph and a node of the MTC graph may
+#: be to be joined by a connector (see routing/join.py). The MTC nodes along a
+#: line are at most 300 m apart and the OpenStreetMap nodes of a street a few
+#: tens of metres, so where an MTC road follows a mapped street one of its
+#: nodes falls within 30 m of a street node; a wider tolerance would also join
+#: roads to streets that only run beside them.
+JOIN_TOLERANCE_M = 30.0
+
+#: Speed over a connector: the walking pace on foot and the slowest drive
+#: class (living streets, tracks) by vehicle, since the gap is a turn or a
+#: short stretch that neither survey mapped.
+JOIN_SPEED_KPH = {"walk": WALK_SPEED_KPH, "drive": 20.0}
 
 # --- Straight-line estimate ------------------------------------------------
 

@@ -20,6 +20,7 @@ from .services import (
     _direct_walk_is_faster,
     _origin_graphs,
     estimate_description,
+    localize_number,
     travel_times,
 )
 
@@ -77,7 +78,7 @@ def route_feature(origin: tuple[float, float], destination: tuple[float, float],
             method = _(
                 "Walking straight across country at %(speed)s km/h (straight line times %(circuity)s), "
                 "which is faster here than going by the road."
-            ) % {"speed": served.rule.speed_kph, "circuity": served.rule.circuity_factor}
+            ) % {"speed": localize_number(served.rule.speed_kph), "circuity": localize_number(served.rule.circuity_factor)}
         else:
             path = PATH_ROAD
             method = " ".join(
@@ -108,7 +109,7 @@ def _road_line(
     """Return the line over the graph with the walked legs, or None when walking straight is faster."""
     graph = served.graph
     dest_node, egress_m = graph.nearest_nodes(*destination)
-    nodes = shortest_path(graph, served.node, int(dest_node[0]), parameters.NETWORK_LIMIT_S)
+    nodes = shortest_path(graph, served.node, int(dest_node[0]), graph.network_limit_s)
 
     network_s = float(np.asarray(graph.adjacency[nodes[:-1], nodes[1:]]).sum()) if len(nodes) > 1 else 0.0
     via_road_s = (

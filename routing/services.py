@@ -4,19 +4,28 @@ Rules, stated once here and in docs/routing.md:
 
 * The origin is tried on the city (OpenStreetMap) graphs whose nearest node
   is within ``MAX_ACCESS_DISTANCE_M`` of it, nearest first, then on the MTC
-  national road graph if its nearest node is within
-  ``MTC_MAX_ACCESS_DISTANCE_M``. Without any, every destination gets the
-  straight-line estimate.
+  road graph (national, departmental and vecinal lines) if its nearest node
+  is within ``MTC_MAX_ACCESS_DISTANCE_M``. The MTC graph keeps several
+  unconnected pieces. When the origin's nearest MTC node is on a small piece,
+  the nearest node of the main piece is tried next, within the same walk.
+  Without any graph, every destination gets the straight-line estimate.
 * Each destination is routed on the first of those graphs whose nearest node
-  is within the same distance of it. A destination that no graph serves gets
-  the straight-line estimate, marked ``"estimate"``.
+  is within the same distance of it and on the origin's piece of that graph.
+  A destination that no graph serves gets the straight-line estimate, marked
+  ``"estimate"``.
 * Routed times add the walked access leg (origin to its node) and egress leg
   (node to destination) to the network time, whatever the mode: at the
   street pace on city graphs and at the off-road pace on the MTC graph. On
   the MTC graph a direct off-road walk replaces the route when it is faster,
   so two neighbours far from the road are not sent through it.
-* A destination that the network does not reach within ``NETWORK_LIMIT_S``
-  gets ``minutes=None``; it is never replaced by a shorter estimate.
+* On the MTC graph, trips that also use a city graph are tried too, on the
+  joined graph of :mod:`routing.join`: from an origin on a city graph along
+  its streets onto the lines, and from the lines into the streets of a city
+  graph near the destination. The fastest trip is kept.
+* A destination that the network does not reach within the graph's search
+  limit (``CompactGraph.network_limit_s``: 8 hours on city graphs, above the
+  longest trip on the MTC graph) gets ``minutes=None``. It is never replaced
+  by a shorter estimate.
 """
 from __future__ import annotations
 
@@ -31,7 +40,8 @@ from pathlib import Path
 import numpy as np
 import shapely.geometry
 from django.conf import settings
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import Point, Polygon
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from . import parameters
@@ -39,6 +49,7 @@ from .estimate import OFFROAD_ACCESS, STREET_ACCESS, AccessRule, check_mode, des
 from .exceptions import GraphFileError, RoutingError
 from .graph import CompactGraph, one_to_many, times_to
 from .isochrones import isochrone_polygons
+from .join import joined_graph, joined_legs
 from .matrix import FacilityMatrix
 from .models import RoadRegion
 from .mtc import SURFACE_SPEED_KPH as MTC_SURFACE_SPEEDS_KPH
@@ -128,8 +139,10 @@ def _network_legs(
 
     Nodes with a row in the facility matrix are read from it. The others, and
     those beyond a cut-off matrix's cutoff, go through one Dijkstra search.
-    Times beyond ``NETWORK_LIMIT_S`` become ``inf``.
+    Times beyond the graph's search limit (``CompactGraph.network_limit_s``)
+    become ``inf``.
     """
+    limit_s = graph.network_limit_s
     times = np.full(len(nodes), np.inf)
     lengths = np.full(len(nodes), np.inf)
     matrix = load_matrix(region.graph_files[parameters.graph_mode(mode)], graph)
@@ -141,10 +154,8 @@ def _network_legs(
         # A cut-off matrix has no entry for facilities beyond its cutoff: search those.
         cached[in_matrix[np.isnan(times[in_matrix])]] = False
     if not cached.all():
-        times[~cached], lengths[~cached] = one_to_many(
-            graph, origin_node, nodes[~cached], parameters.NETWORK_LIMIT_S, probe_limit_s=probe_s
-        )
-    beyond = times > parameters.NETWORK_LIMIT_S
+        times[~cached], lengths[~cached] = one_to_many(graph, origin_node, nodes[~cached], limit_s, probe_limit_s=probe_s)
+    beyond = times > limit_s
     times[beyond] = np.inf
     lengths[beyond] = np.inf
     return times, lengths
@@ -204,7 +215,32 @@ def _origin_graphs(lon: float, lat: float, mode: str) -> list[OriginGraph]:
         node, distance_m = graph.nearest_nodes(lon, lat)
         if distance_m[0] <= rule.max_distance_m:
             found.append(OriginGraph(region, graph, int(node[0]), float(distance_m[0]), rule))
+        # Nearest to a small piece of the MTC graph, the origin may also walk to the main piece.
+        if graph.piece(node)[0] != graph.main_piece:
+            main_node, main_m = graph.nearest_main_nodes(lon, lat)
+            if main_m[0] <= rule.max_distance_m:
+                found.append(OriginGraph(region, graph, int(main_node[0]), float(main_m[0]), rule))
     return sorted(found, key=lambda item: (item.rule is OFFROAD_ACCESS, item.access_m))
+
+
+def _snap_destinations(served: OriginGraph, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Join destinations to the graph of ``served``: their nearest node and the distance to it.
+
+    From an origin on the main piece, a destination whose nearest node is on
+    another piece is joined to the main piece instead when that is within the
+    walk allowed, as the origin is in :func:`_origin_graphs`.
+    """
+    graph = served.graph
+    nodes, distance_m = graph.nearest_nodes(lon, lat)
+    if graph.piece([served.node])[0] != graph.main_piece:
+        return nodes, distance_m
+    elsewhere = np.flatnonzero(graph.piece(nodes) != graph.main_piece)
+    if elsewhere.size:
+        main_nodes, main_m = graph.nearest_main_nodes(lon[elsewhere], lat[elsewhere])
+        within = main_m <= served.rule.max_distance_m
+        nodes[elsewhere[within]] = main_nodes[within]
+        distance_m[elsewhere[within]] = main_m[within]
+    return nodes, distance_m
 
 
 def _origin_graph(lon: float, lat: float, mode: str) -> OriginGraph | None:
@@ -258,13 +294,25 @@ def travel_times(
     )
 
     pending = np.arange(len(points))
-    for served in _origin_graphs(lon, lat, parameters.graph_mode(mode)):
+    origin_graphs = _origin_graphs(lon, lat, parameters.graph_mode(mode))
+    for served in origin_graphs:
         if not pending.size:
             break
-        dest_nodes, egress_m = served.graph.nearest_nodes(dest_lon[pending], dest_lat[pending])
-        reached = egress_m <= served.rule.max_distance_m
+        dest_nodes, egress_m = _snap_destinations(served, dest_lon[pending], dest_lat[pending])
+        trip = _Trip(mode, pending, dest_nodes, egress_m, straight_m)
+        near = egress_m <= served.rule.max_distance_m
+        via_city = None
+        if served.rule is OFFROAD_ACCESS:
+            city = next((g for g in origin_graphs if g.rule is STREET_ACCESS), None)
+            via_city = _via_city_graphs(served, city, trip.subset(near), (dest_lon, dest_lat))
+        # A destination whose road is another piece of the graph is not served by it: no path joins
+        # them, unless a trip through a city street graph does.
+        reached = near & (served.graph.piece(dest_nodes) == served.graph.piece([served.node]))
+        if via_city is not None:
+            reached[np.flatnonzero(near)[np.isfinite(via_city[0])]] = True
+            via_city = tuple(part[reached[near]] for part in via_city)
         if reached.any():
-            _route(served, mode, pending[reached], dest_nodes[reached], egress_m[reached], straight_m, times)
+            _route(served, trip.subset(reached), times, via_city)
         pending = pending[~reached]
 
     return [
@@ -288,28 +336,54 @@ class _Times:
     regions: list[str | None]
 
 
-def _route(
-    served: OriginGraph,
-    mode: str,
-    indices: np.ndarray,
-    dest_nodes: np.ndarray,
-    egress_m: np.ndarray,
-    straight_m: np.ndarray,
-    times: _Times,
-) -> None:
-    """Route the destinations at ``indices`` on one graph and write their results into ``times``."""
-    # Probe with three times the slowest estimate first: most searches end there.
-    _, estimate_s = estimate_route(straight_m[indices], mode)
-    probe_s = 3.0 * float(estimate_s.max(initial=0.0)) + parameters.PROBE_MARGIN_S
-    network_s, network_m = _network_legs(served.region, mode, served.graph, served.node, dest_nodes, probe_s)
-    network_s = parameters.network_time_s(mode, network_s)
-    access_leg_m, access_leg_s = served.rule.leg(served.access_m)
-    egress_leg_m, egress_leg_s = served.rule.leg(egress_m)
-    total_s = access_leg_s + network_s + egress_leg_s
-    total_m = access_leg_m + network_m + egress_leg_m
+@dataclass(frozen=True)
+class _Trip:
+    """Destinations to route on one graph: their indices, nearest nodes and walks to those nodes."""
 
-    direct_m, direct_s = served.rule.leg(straight_m[indices])
-    shorter = _direct_walk_is_faster(served.rule, straight_m[indices], total_s)
+    mode: str
+    indices: np.ndarray
+    dest_nodes: np.ndarray
+    egress_m: np.ndarray
+    #: Straight-line distance from the origin to every destination of the search, in metres.
+    straight_m: np.ndarray
+
+    def subset(self, keep: np.ndarray) -> _Trip:
+        return _Trip(self.mode, self.indices[keep], self.dest_nodes[keep], self.egress_m[keep], self.straight_m)
+
+    def probe_s(self) -> float:
+        """Return the first search limit, three times the slowest estimate, where most searches end."""
+        _, estimate_s = estimate_route(self.straight_m[self.indices], self.mode)
+        return 3.0 * float(estimate_s.max(initial=0.0)) + parameters.PROBE_MARGIN_S
+
+
+def _route(
+    served: OriginGraph, trip: _Trip, times: _Times, via_city: tuple[np.ndarray, np.ndarray] | None = None
+) -> None:
+    """Route the trip's destinations on one graph and write their results into ``times``.
+
+    ``via_city`` contains, per destination, the time (s) and length (m) of the
+    fastest trip that also uses a city street graph, walks included, and
+    ``inf`` where there is none. The faster of the two trips is kept.
+    """
+    mode, indices = trip.mode, trip.indices
+    total_s = np.full(len(indices), np.inf)
+    total_m = np.full(len(indices), np.inf)
+    same = served.graph.piece(trip.dest_nodes) == served.graph.piece([served.node])
+    if same.any():
+        network_s, network_m = _network_legs(
+            served.region, mode, served.graph, served.node, trip.dest_nodes[same], trip.probe_s()
+        )
+        access_leg_m, access_leg_s = served.rule.leg(served.access_m)
+        egress_leg_m, egress_leg_s = served.rule.leg(trip.egress_m[same])
+        total_s[same] = access_leg_s + parameters.network_time_s(mode, network_s) + egress_leg_s
+        total_m[same] = access_leg_m + network_m + egress_leg_m
+    if via_city is not None:
+        faster = via_city[0] < total_s
+        total_s = np.where(faster, via_city[0], total_s)
+        total_m = np.where(faster, via_city[1], total_m)
+
+    direct_m, direct_s = served.rule.leg(trip.straight_m[indices])
+    shorter = _direct_walk_is_faster(served.rule, trip.straight_m[indices], total_s)
     total_s = np.where(shorter, direct_s, total_s)
     total_m = np.where(shorter, direct_m, total_m)
 
@@ -324,6 +398,79 @@ def _route(
     logger.debug("Routed %d destinations on %s (%s)", len(indices), served.region.slug, mode)
 
 
+def _via_city_graphs(
+    served: OriginGraph, city: OriginGraph | None, trip: _Trip, destinations: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Time the trips that join a city street graph and the MTC graph (``served``).
+
+    Both kinds run on the joined graph of :mod:`routing.join`. The first
+    starts on the streets of ``city`` (the origin's city graph) and goes onto
+    the MTC lines to each destination's MTC node. The second starts at the
+    origin's MTC node and goes into the streets of any city graph within the
+    street walk of the destination. Returns per destination the fastest total
+    time in seconds and its length in metres, walks included (``inf`` where
+    neither applies).
+    """
+    best_s = np.full(len(trip.indices), np.inf)
+    best_m = np.full(len(trip.indices), np.inf)
+    if not len(trip.indices):
+        return best_s, best_m
+    mode, probe_s = trip.mode, trip.probe_s()
+    if city is not None:
+        joined = joined_graph(city.graph, served.graph)
+        network_s, network_m = joined_legs(joined, joined.city_offset + city.node, trip.dest_nodes, probe_s)
+        _keep_faster((best_s, best_m), mode, network_s, network_m, (city.rule, city.access_m), (served.rule, trip.egress_m))
+
+    dest_lon, dest_lat = destinations[0][trip.indices], destinations[1][trip.indices]
+    for region, graph in _city_graphs_near(dest_lon, dest_lat, parameters.graph_mode(mode)):
+        if city is not None and region.slug == city.region.slug:
+            continue
+        city_nodes, egress_m = graph.nearest_nodes(dest_lon, dest_lat)
+        near = egress_m <= STREET_ACCESS.max_distance_m
+        if not near.any():
+            continue
+        joined = joined_graph(graph, served.graph)
+        network_s = np.full(len(near), np.inf)
+        network_m = np.full(len(near), np.inf)
+        network_s[near], network_m[near] = joined_legs(joined, served.node, joined.city_offset + city_nodes[near], probe_s)
+        _keep_faster((best_s, best_m), mode, network_s, network_m, (served.rule, served.access_m), (STREET_ACCESS, egress_m))
+    return best_s, best_m
+
+
+def _keep_faster(
+    best: tuple[np.ndarray, np.ndarray],
+    mode: str,
+    network_s: np.ndarray,
+    network_m: np.ndarray,
+    access: tuple[AccessRule, float],
+    egress: tuple[AccessRule, np.ndarray],
+) -> None:
+    """Add the walks to joined-graph legs and keep, in place, the faster of them and ``best``."""
+    access_m, access_s = access[0].leg(access[1])
+    egress_m, egress_s = egress[0].leg(egress[1])
+    total_s = access_s + parameters.network_time_s(mode, network_s) + egress_s
+    faster = total_s < best[0]
+    best[0][faster] = total_s[faster]
+    best[1][faster] = (access_m + network_m + egress_m)[faster]
+
+
+def _city_graphs_near(lon: np.ndarray, lat: np.ndarray, mode: str) -> list[tuple[RoadRegion, CompactGraph]]:
+    """Return the city (street) graphs of ``mode`` whose extent is within the street walk of the points."""
+    margin_deg = STREET_ACCESS.max_distance_m / _METRES_PER_DEGREE / max(math.cos(math.radians(float(lat.mean()))), 0.1)
+    box = Polygon.from_bbox((lon.min(), lat.min(), lon.max(), lat.max()))
+    box.srid = 4326
+    regions = RoadRegion.objects.filter(modes__contains=[mode], extent__dwithin=(box, margin_deg)).exclude(
+        slug=MTC_NETWORK.slug
+    )
+    found = []
+    for region in regions:
+        try:
+            found.append((region, load_graph(region.graph_files[mode])))
+        except (OSError, KeyError, GraphFileError) as exc:
+            logger.warning("No %s graph for road region %s: %s", mode, region.slug, exc)
+    return found
+
+
 def _direct_walk_is_faster(rule: AccessRule, straight_m: np.ndarray, via_road_s: np.ndarray) -> np.ndarray:
     """Tell, per destination, whether walking straight there beats the trip over the road.
 
@@ -334,6 +481,15 @@ def _direct_walk_is_faster(rule: AccessRule, straight_m: np.ndarray, via_road_s:
         return np.zeros(len(straight_m), dtype=bool)
     _, direct_s = rule.leg(straight_m)
     return (straight_m <= rule.max_distance_m) & (direct_s < via_road_s)
+
+
+def localize_number(value: float) -> str:
+    """Format a number for a sentence in the active language: "4,5" in Spanish, "4.5" in English.
+
+    Whole numbers lose their decimals ("30", not "30,0").
+    """
+    value = float(value)
+    return number_format(value, decimal_pos=0 if value.is_integer() else None)
 
 
 def estimate_description(mode: str, region: str | None = None) -> dict:
@@ -347,17 +503,18 @@ def estimate_description(mode: str, region: str | None = None) -> dict:
     another slug); the other sentences cover both kinds of network.
     """
     facts = describe(mode)
-    mtc = _("on the MTC national road network, %(low)s to %(high)s km/h by road surface") % {
-        "low": int(min(MTC_SURFACE_SPEEDS_KPH.values())), "high": int(max(MTC_SURFACE_SPEEDS_KPH.values())),
+    mtc = _("on the MTC national, departmental and vecinal roads, %(low)s to %(high)s km/h by road surface") % {
+        "low": localize_number(min(MTC_SURFACE_SPEEDS_KPH.values())),
+        "high": localize_number(max(MTC_SURFACE_SPEEDS_KPH.values())),
     }
     if mode == "transit":
         network = _(
             "On the road network: public transport, estimated as the driving time times %(factor)s "
             "plus %(wait)s minutes of waiting; real routes and timetables are not used."
-        ) % {"factor": parameters.TRANSIT_TIME_FACTOR, "wait": int(parameters.TRANSIT_WAIT_S / 60)}
+        ) % {"factor": localize_number(parameters.TRANSIT_TIME_FACTOR), "wait": int(parameters.TRANSIT_WAIT_S / 60)}
     elif mode == "walk":
         network = _("On the road network: walking at %(speed)s km/h on every walkable street and path.") % {
-            "speed": parameters.WALK_SPEED_KPH
+            "speed": localize_number(parameters.WALK_SPEED_KPH)
         }
     else:
         network = _(
@@ -365,14 +522,14 @@ def estimate_description(mode: str, region: str | None = None) -> dict:
             "otherwise %(street)s km/h on streets and %(avenue)s km/h on avenues), respecting one-way streets; "
             "%(mtc)s."
         ) % {
-            "street": parameters.DRIVE_SPEED_KPH["residential"],
-            "avenue": parameters.DRIVE_SPEED_KPH["primary"],
+            "street": localize_number(parameters.DRIVE_SPEED_KPH["residential"]),
+            "avenue": localize_number(parameters.DRIVE_SPEED_KPH["primary"]),
             "mtc": mtc,
         }
     estimate = _(
         "Estimate: straight-line distance times %(circuity)s, at %(speed)s km/h. "
         "Used where no road network of the app reaches the place."
-    ) % {"circuity": facts["circuity_factor"], "speed": facts["estimate_speed_kph"]}
+    ) % {"circuity": localize_number(facts["circuity_factor"]), "speed": localize_number(facts["estimate_speed_kph"])}
     if mode == "transit":
         estimate += " " + _("Public transport estimates add %(wait)s minutes of waiting.") % {
             "wait": int(parameters.TRANSIT_WAIT_S / 60)
@@ -380,15 +537,15 @@ def estimate_description(mode: str, region: str | None = None) -> dict:
     access = _(
         "The walk between the place and the nearest road is included: up to %(max_m)s m at %(speed)s km/h "
         "to city streets, or up to %(offroad_km)s km across country at %(offroad_speed)s km/h to the MTC "
-        "national roads."
+        "roads."
     ) % {
-        "max_m": int(STREET_ACCESS.max_distance_m),
-        "speed": STREET_ACCESS.speed_kph,
-        "offroad_km": int(OFFROAD_ACCESS.max_distance_m / 1000),
-        "offroad_speed": OFFROAD_ACCESS.speed_kph,
+        "max_m": localize_number(STREET_ACCESS.max_distance_m),
+        "speed": localize_number(STREET_ACCESS.speed_kph),
+        "offroad_km": localize_number(OFFROAD_ACCESS.max_distance_m / 1000),
+        "offroad_speed": localize_number(OFFROAD_ACCESS.speed_kph),
     }
     if region == MTC_NETWORK.slug:
-        source = _("MTC national road network (red vial nacional del MTC).")
+        source = _("MTC road network (red vial nacional, departamental y vecinal del MTC).")
     else:
         source = _("OpenStreetMap street network of the city.")
     return dict(

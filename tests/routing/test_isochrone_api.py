@@ -72,8 +72,8 @@ def test_huamanga_isochrones_on_mtc(client):
 
 
 def test_place_without_network_rejected_in_spanish(client):
-    # This point of the Madre de Dios forest is about 85 km from the nearest national road.
-    response = client.get(URL, {"lat": -12.5, "lon": -71.0}, HTTP_ACCEPT_LANGUAGE="es")
+    # This point of the Madre de Dios forest is about 89 km from the nearest MTC road.
+    response = client.get(URL, {"lat": -11.0, "lon": -71.5}, HTTP_ACCEPT_LANGUAGE="es")
     assert response.status_code == 400
     assert "location" in response.json()["errors"]
     assert "red vial" in response.json()["errors"]["location"][0]

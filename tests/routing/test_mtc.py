@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.conf import settings
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from routing import mtc
 from routing.graph import one_to_many
@@ -30,12 +30,66 @@ def test_planned_roads_dropped(amazonas):
     assert report.planned_dropped > 0
 
 
-def test_graph_is_one_connected_piece(amazonas):
+def test_kept_pieces_are_long_enough(amazonas):
     graph, report = amazonas
-    n_components, _ = connected_components(graph.adjacency, directed=True, connection="strong")
-    assert n_components == 1
-    assert 0 < report.connected_node_share <= 1
-    assert 0 < report.connected_length_share <= 1
+    n_pieces, piece = connected_components(graph.adjacency, directed=True, connection="strong")
+    assert n_pieces == report.pieces_kept > 1
+    tail = np.repeat(np.arange(graph.n_nodes), np.diff(graph.adjacency.indptr))
+    # Each road is stored once per direction.
+    piece_length_m = np.bincount(piece[tail], weights=graph.length_m) / 2
+    assert piece_length_m.min() >= mtc.MIN_PIECE_LENGTH_M
+    assert 0 < report.connected_length_share <= report.kept_length_share <= 1
+    assert 0 < report.connected_node_share <= report.kept_node_share <= 1
+    assert report.nodes == graph.n_nodes
+    assert report.edges == graph.n_edges
+    assert [d.department for d in report.departments] == ["amazonas"]
+    assert report.departments[0].nodes == graph.n_nodes
+
+
+def test_thinning_keeps_lengths_and_times(amazonas, monkeypatch):
+    # Node ids are source vertex numbers, so nodes of the thinned graph are also nodes of the full one.
+    thinned, _ = amazonas
+    monkeypatch.setattr(mtc, "THIN_SPACING_M", 0.0)
+    full, _ = mtc.build_mtc_graph(AMAZONAS)
+    assert thinned.n_nodes < full.n_nodes / 2
+    # Thinning turns overlapping stretches of two layers (the same road drawn twice) into parallel edges
+    # between the same two nodes, which collapse to the faster one. Loops shorter than the spacing become
+    # self-loops, which are dropped. Neither changes a fastest time.
+    assert 0.95 * full.length_m.sum() <= thinned.length_m.sum() <= full.length_m.sum()
+
+    position = np.searchsorted(full.node_osmid, thinned.node_osmid)
+    assert np.array_equal(full.node_osmid[position], thinned.node_osmid)
+    sources = np.arange(0, thinned.n_nodes, thinned.n_nodes // 5)
+    thinned_s = dijkstra(thinned.adjacency, indices=sources)
+    full_s = dijkstra(full.adjacency, indices=position[sources])[:, position]
+    assert np.allclose(thinned_s, full_s, rtol=1e-9, equal_nan=True)
+
+
+def test_thinned_nodes_are_close_along_lines(amazonas):
+    graph, _ = amazonas
+    lines = mtc.read_lines(AMAZONAS)
+    longest_source_step_m = lines.to_crs(mtc.SNAP_CRS).geometry.apply(
+        lambda line: float(np.max(np.hypot(*np.diff(np.asarray(line.coords), axis=0).T)))
+    )
+    # An edge is longer than the spacing only where one source segment already was.
+    assert np.all(graph.length_m <= np.maximum(mtc.THIN_SPACING_M, longest_source_step_m.max()) + 1e-6)
+    assert np.median(graph.length_m) <= mtc.THIN_SPACING_M
+
+
+def test_crossings_join_rural_roads(amazonas, monkeypatch):
+    _, joined = amazonas
+    assert joined.joined_crossings > 0
+    monkeypatch.setattr(mtc, "_join_crossings", lambda lines, vertices: (np.zeros(0, int), np.zeros(0, int)))
+    _, unjoined = mtc.build_mtc_graph(AMAZONAS)
+    assert unjoined.components > joined.components
+
+
+def test_search_limit_covers_every_trip(amazonas):
+    graph, _ = amazonas
+    limit_s = mtc.longest_trip_bound_s(graph)
+    times = dijkstra(graph.adjacency, indices=np.arange(0, graph.n_nodes, 97))
+    longest_s = times[np.isfinite(times)].max()
+    assert longest_s <= limit_s <= 2 * longest_s + 3600
 
 
 def test_snapping_joins_lines(amazonas, monkeypatch):
@@ -60,5 +114,6 @@ def test_national_network_mostly_connected():
     # Measured when this test was written: 94 % of the national road length at 50 m.
     graph, report = mtc.build_mtc_graph(NATIONAL)
     assert report.connected_length_share > 0.9
-    times, _ = one_to_many(graph, 0, np.arange(0, graph.n_nodes, 5000))
+    main = np.flatnonzero(graph.piece(np.arange(graph.n_nodes)) == graph.main_piece)
+    times, _ = one_to_many(graph, int(main[0]), main[::500], graph.network_limit_s)
     assert np.all(np.isfinite(times))

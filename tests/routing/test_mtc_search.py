@@ -1,4 +1,4 @@
-"""Searches outside the city graphs, routed on the MTC national road graph.
+"""Searches outside the city graphs, routed on the MTC road graph.
 
 The networkx reference reads the same stored edges but finds shortest paths
 and adds the walked legs on its own, so a fault in the engine's search, the
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 #: Plaza de Armas of Ayacucho (Huamanga, ubigeo 050101): no OSM graph of the app covers it.
 HUAMANGA = (-74.2236, -13.1588)
 
-#: A point in the Madre de Dios lowland forest, about 85 km from the nearest national road.
-FAR_FROM_ROADS = (-71.0, -12.5)
+#: A point in the Madre de Dios lowland forest (district of Iñapari), about 89 km from the nearest MTC road.
+FAR_FROM_ROADS = (-71.5, -11.0)
 
 #: Plaza de Armas of Cusco, inside the OSM city graph, and Urcos, about 40 km south-east on the PE-3S.
 CUSCO_PLAZA = (-71.9785, -13.5167)
@@ -78,7 +78,7 @@ def test_huamanga_times_match_networkx(mode):
 
     origin_node, access_m = graph.nearest_nodes(*HUAMANGA)
     network_s = nx.single_source_dijkstra_path_length(
-        reference, int(origin_node[0]), cutoff=parameters.NETWORK_LIMIT_S
+        reference, int(origin_node[0]), cutoff=graph.network_limit_s
     )
     dest_nodes, egress_m = graph.nearest_nodes(lon, lat)
     straight_m = haversine_m(*HUAMANGA, lon, lat)

@@ -18,8 +18,8 @@ SJL_TO = (-77.0050, -11.9600)
 HUAMANGA = (-74.2236, -13.1588)
 HUANTA = (-74.2497, -12.9392)
 
-#: A point in the Madre de Dios forest, about 85 km from the nearest national road.
-FAR_FROM_ROADS = (-71.0, -12.5)
+#: A point in the Madre de Dios forest (district of Iñapari), about 89 km from the nearest MTC road.
+FAR_FROM_ROADS = (-71.5, -11.0)
 
 
 def _get(client, origin, destination, mode="walk", **headers):

@@ -19,7 +19,16 @@ from routing.graph import CompactGraph, read_meta
 from geoservices.models import Facility
 from routing.matrix import FacilityMatrix, build_matrix
 from routing.models import RoadRegion
-from routing.mtc import SNAP_TOLERANCE_M, build_mtc_graph, mtc_rules_digest, sources_sha256, walk_graph
+from routing.mtc import (
+    MIN_PIECE_LENGTH_M,
+    SNAP_TOLERANCE_M,
+    THIN_SPACING_M,
+    MtcReport,
+    build_mtc_graph,
+    mtc_rules_digest,
+    sources_sha256,
+    walk_graph,
+)
 from routing.elevation import ElevationGrid
 from routing.rasters import read_elevation_grid, uploaded_elevation_path
 from routing.regions import MTC_NETWORK, STAGED_REGIONS, StagedRegion
@@ -62,8 +71,8 @@ class Command(BaseCommand):
     help = (
         "Build the walk and drive graphs of every staged OSM extract and record each region in the "
         "database, then precompute each graph's facility travel-time matrix (run load_data first). "
-        f"Also build the walk and drive graphs of the MTC national road lines as the region {MTC_NETWORK.slug} "
-        "(no facility matrix: searches run Dijkstra on it). "
+        f"Also build the walk and drive graphs of the MTC road lines (national, departmental and vecinal) as "
+        f"the region {MTC_NETWORK.slug} (no facility matrix: searches run Dijkstra on it). "
         "A region whose source files and graph rules are unchanged reuses its graph files and only has "
         "its database row refreshed; a matrix is rebuilt only when its graph or facilities changed.\n"
         "Example: manage.py build_graphs --region lima-sjl-canto-grande --force"
@@ -139,12 +148,7 @@ class Command(BaseCommand):
             graphs = {"drive": drive, "walk": walk_graph(drive)}
             for mode, graph in graphs.items():
                 graph.save(files[mode])
-            self.stdout.write(
-                f"{MTC_NETWORK.slug}: built from {report.lines} lines ({report.planned_dropped} planned roads "
-                f"dropped, {report.snapped_ends} line ends snapped within {SNAP_TOLERANCE_M:.0f} m); the largest "
-                f"piece, which is kept, contains {100 * report.connected_node_share:.1f} % of the nodes and "
-                f"{100 * report.connected_length_share:.1f} % of the length, {report.components} pieces in all"
-            )
+            self.write_mtc_report(report)
         else:
             graphs = {mode: CompactGraph.load(path) for mode, path in files.items()}
         for mode, graph in graphs.items():
@@ -156,6 +160,26 @@ class Command(BaseCommand):
             slug=MTC_NETWORK.slug, name=MTC_NETWORK.name, source_file=f"roads_mtc/{levels}", osm_date=None
         )
         return Outcome(status=self.register(region, sha256, graphs), built=len(graphs) if stale else 0)
+
+    def write_mtc_report(self, report: MtcReport) -> None:
+        """Print the MTC build counts: snapping, thinning, pieces and connected shares by department."""
+        self.stdout.write(
+            f"{MTC_NETWORK.slug}: built from {report.lines} lines ({report.planned_dropped} planned roads dropped); "
+            f"{report.snapped_ends} line ends and {report.joined_crossings} crossings joined within "
+            f"{SNAP_TOLERANCE_M:.0f} m; {report.vertices} vertices thinned to {report.nodes} nodes and "
+            f"{report.edges} edges (a node at least every {THIN_SPACING_M:.0f} m); {report.pieces_kept} of "
+            f"{report.components} pieces kept (at least {MIN_PIECE_LENGTH_M / 1000:.0f} km of road each), with "
+            f"{100 * report.kept_node_share:.1f} % of the nodes and {100 * report.kept_length_share:.1f} % of the "
+            f"length; the largest piece has {100 * report.connected_node_share:.1f} % of the nodes and "
+            f"{100 * report.connected_length_share:.1f} % of the length"
+        )
+        for share in report.departments:
+            self.stdout.write(
+                f"  {share.department}: {share.nodes} nodes, {share.length_km:.0f} km, "
+                f"{100 * share.kept_length_share:.1f} % of the length kept, in the largest piece "
+                f"{100 * share.connected_node_share:.1f} % of the nodes and "
+                f"{100 * share.connected_length_share:.1f} % of the length"
+            )
 
     def build_region(self, region: StagedRegion, source_dir: Path, graph_dir: Path, options) -> Outcome:
         """Build or reuse one region's graph files and upsert its RoadRegion row."""

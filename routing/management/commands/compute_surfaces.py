@@ -86,7 +86,7 @@ class Command(BaseCommand):
         on_graph = egress_m <= rule.max_distance_m
         _, egress_s = rule.leg(egress_m[on_graph])
         times_s, nearest = nearest_facility_times(
-            graph, facility_nodes[on_graph], egress_s, parameters.NETWORK_LIMIT_S
+            graph, facility_nodes[on_graph], egress_s, graph.network_limit_s
         )
         facility_ids = np.array([facility_id for facility_id, _ in facilities])[on_graph]
 
@@ -95,7 +95,7 @@ class Command(BaseCommand):
             "parameters": {
                 "graph_file": region.graph_files[mode],
                 "graph_built_at": graph.meta.get("built_at"),
-                "network_limit_s": parameters.NETWORK_LIMIT_S,
+                "network_limit_s": graph.network_limit_s,
                 "egress_walk_speed_kph": rule.speed_kph,
                 "egress_circuity_factor": rule.circuity_factor,
                 "max_egress_distance_m": rule.max_distance_m,
@@ -124,7 +124,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"{department.ubigeo} {region.slug} {mode}: {values['nodes']} nodes, {values['reached']} reach a "
-            f"facility within {parameters.NETWORK_LIMIT_S / 3600:.0f} h"
+            f"facility within {graph.network_limit_s / 3600:.0f} h"
         )
         return "created" if created else "updated"
 
