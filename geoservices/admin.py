@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from leaflet.admin import LeafletGeoAdmin
@@ -16,6 +16,7 @@ from .models import (
     DataLoad, DataReport, Department, District, Facility, FacilityService, ImportRecord, InsuranceAcceptance, Need,
     PopulatedPlace, Province, SearchRecord, Service,
 )
+from .quality_flags import describe_flag
 from .vocabulary import CATEGORIES, INSURANCE_CHOICES
 
 INSURANCE_CODES = [code for code, _label in INSURANCE_CHOICES]
@@ -83,7 +84,8 @@ class FacilityAdmin(LeafletGeoAdmin):
 
     @admin.display(description=gettext_lazy("quality flags"))
     def flags(self, facility):
-        return ", ".join(facility.quality_flags)
+        described = ((code, describe_flag(code)) for code in facility.quality_flags)
+        return format_html_join("; ", '<span title="{}">{}</span>', described)
 
     def get_urls(self):
         quality = path(

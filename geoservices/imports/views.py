@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from geoservices.loaders.facilities import BLOCKING_FLAGS
 from geoservices.models import DataReport, Facility, ImportRecord
+from geoservices.quality_flags import describe_flag
 from ops.jobs import enqueue
 
 from . import staging
@@ -258,11 +259,14 @@ def data_quality_view(admin_site, request):
     page = Paginator(facilities.only(
         "id", "renaes_code", "name", "category", "declared_ubigeo", "spatial_ubigeo", "quality_flags",
         "is_searchable"), 100).get_page(request.GET.get("page"))
+    for facility in page:
+        facility.flag_descriptions = [(code, describe_flag(code)) for code in facility.quality_flags]
 
     flag_counts = _flag_counts()
     context = _context(
         admin_site, request, _("Data quality"),
-        page=page, flag=flag, query=query, flag_counts=flag_counts, blocking=sorted(BLOCKING_FLAGS),
+        page=page, flag=flag, flag_description=describe_flag(flag) if flag else "", query=query,
+        flag_counts=flag_counts, blocking=sorted(BLOCKING_FLAGS),
         reports=DataReport.objects.filter(status=DataReport.Status.OPEN)[:200],
         open_reports=DataReport.objects.filter(status=DataReport.Status.OPEN).count(),
         recent_imports=ImportRecord.objects.select_related("user")[:10],
@@ -270,9 +274,10 @@ def data_quality_view(admin_site, request):
     return TemplateResponse(request, "geoservices/admin/data_quality.html", context)
 
 
-def _flag_counts() -> list[tuple[str, int, bool]]:
+def _flag_counts() -> list[tuple[str, str, int, bool]]:
+    """Return each stored flag with its description, its number of facilities and whether it blocks search."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT flag, count(*) FROM geoservices_facility, unnest(quality_flags) AS flag GROUP BY flag ORDER BY 2 DESC"
         )
-        return [(name, count, name in BLOCKING_FLAGS) for name, count in cursor.fetchall()]
+        return [(name, describe_flag(name), count, name in BLOCKING_FLAGS) for name, count in cursor.fetchall()]
