@@ -11,14 +11,17 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from . import parameters
-from .estimate import check_mode, haversine_m
-from .graph import shortest_path
+from .estimate import OFFROAD_ACCESS, STREET_ACCESS, check_mode, haversine_m
+from .graph import CompactGraph, shortest_path
+from .join import joined_graph
 from .services import (
     ESTIMATE,
     OriginGraph,
     _check_point,
+    _city_graphs_near,
     _direct_walk_is_faster,
     _origin_graphs,
+    _snap_destinations,
     estimate_description,
     localize_number,
     travel_times,
@@ -71,8 +74,9 @@ def route_feature(origin: tuple[float, float], destination: tuple[float, float],
             "hours": int(parameters.NETWORK_LIMIT_S / 3600)
         }
     else:
-        served = next(g for g in _origin_graphs(*origin, parameters.graph_mode(mode)) if g.region.slug == travel.region)
-        coordinates = _road_line(served, origin, destination, mode)
+        served_by_region = [g for g in _origin_graphs(*origin, parameters.graph_mode(mode)) if g.region.slug == travel.region]
+        served = served_by_region[0]
+        coordinates = _road_line(served_by_region, origin, destination, mode)
         if coordinates is None:
             coordinates, path = [origin, destination], PATH_DIRECT_WALK
             method = _(
@@ -104,24 +108,70 @@ def route_feature(origin: tuple[float, float], destination: tuple[float, float],
 
 
 def _road_line(
-    served: OriginGraph, origin: tuple[float, float], destination: tuple[float, float], mode: str
+    served_by_region: list[OriginGraph], origin: tuple[float, float], destination: tuple[float, float], mode: str
 ) -> list[tuple[float, float]] | None:
-    """Return the line over the graph with the walked legs, or None when walking straight is faster."""
-    graph = served.graph
-    dest_node, egress_m = graph.nearest_nodes(*destination)
-    nodes = shortest_path(graph, served.node, int(dest_node[0]), graph.network_limit_s)
+    """Return the line of the fastest trip that ``travel_times`` weighs, or None when walking straight is faster.
 
-    network_s = float(np.asarray(graph.adjacency[nodes[:-1], nodes[1:]]).sum()) if len(nodes) > 1 else 0.0
-    via_road_s = (
-        served.rule.leg(served.access_m)[1]
-        + parameters.network_time_s(mode, network_s)
-        + served.rule.leg(egress_m[0])[1]
-    )
-    straight_m = haversine_m(*origin, *destination)
-    if len(nodes) == 0 or _direct_walk_is_faster(served.rule, np.atleast_1d(straight_m), np.atleast_1d(via_road_s))[0]:
+    The trips are those over each graph entry of the region (the MTC graph
+    may have two, see ``_origin_graphs``) and, on the MTC graph, those that
+    also use a city graph.
+    """
+    # As in travel_times, the first entry whose trips reach the destination serves it.
+    for served in served_by_region:
+        trips = [_graph_trip(served, destination, mode)]
+        if served.rule is OFFROAD_ACCESS:
+            city = next((g for g in _origin_graphs(*origin, parameters.graph_mode(mode)) if g.rule is STREET_ACCESS), None)
+            trips.extend(_joined_trips(served, city, destination, mode))
+        trips = [trip for trip in trips if trip is not None]
+        if trips:
+            break
+    if not trips:
         return None
+    via_road_s, nodes_lon, nodes_lat = min(trips, key=lambda trip: trip[0])
 
-    line = [origin]
-    line.extend(zip(graph.node_lon[nodes].tolist(), graph.node_lat[nodes].tolist()))
-    line.append(destination)
-    return line
+    rule = served_by_region[0].rule
+    straight_m = haversine_m(*origin, *destination)
+    if _direct_walk_is_faster(rule, np.atleast_1d(straight_m), np.atleast_1d(via_road_s))[0]:
+        return None
+    return [origin, *zip(nodes_lon.tolist(), nodes_lat.tolist()), destination]
+
+
+def _path_trip(
+    graph: CompactGraph, source: int, target: int, mode: str, legs_s: float
+) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """Return the total time and node coordinates of the fastest path, or None when it is not reached."""
+    nodes = shortest_path(graph, source, target, graph.network_limit_s)
+    if len(nodes) == 0:
+        return None
+    network_s = float(np.asarray(graph.adjacency[nodes[:-1], nodes[1:]]).sum()) if len(nodes) > 1 else 0.0
+    return legs_s + float(parameters.network_time_s(mode, network_s)), graph.node_lon[nodes], graph.node_lat[nodes]
+
+
+def _graph_trip(served: OriginGraph, destination: tuple[float, float], mode: str):
+    """Return the trip over one graph entry, as :func:`_path_trip` does."""
+    dest_node, egress_m = _snap_destinations(served, *(np.atleast_1d(c) for c in destination))
+    if egress_m[0] > served.rule.max_distance_m:
+        return None
+    legs_s = float(served.rule.leg(served.access_m)[1] + served.rule.leg(egress_m[0])[1])
+    return _path_trip(served.graph, served.node, int(dest_node[0]), mode, legs_s)
+
+
+def _joined_trips(mtc: OriginGraph, city: OriginGraph | None, destination: tuple[float, float], mode: str) -> list:
+    """Return the trips over a city graph joined to the MTC lines, as ``services._via_city_graphs`` weighs them."""
+    trips = []
+    dest_lon, dest_lat = (np.atleast_1d(c) for c in destination)
+    if city is not None:
+        dest_node, egress_m = _snap_destinations(mtc, dest_lon, dest_lat)
+        joined = joined_graph(city.graph, mtc.graph)
+        legs_s = float(city.rule.leg(city.access_m)[1] + mtc.rule.leg(egress_m[0])[1])
+        trips.append(_path_trip(joined.graph, joined.city_offset + city.node, int(dest_node[0]), mode, legs_s))
+    for region, graph in _city_graphs_near(dest_lon, dest_lat, parameters.graph_mode(mode)):
+        if city is not None and region.slug == city.region.slug:
+            continue
+        city_node, egress_m = graph.nearest_nodes(dest_lon, dest_lat)
+        if egress_m[0] > STREET_ACCESS.max_distance_m:
+            continue
+        joined = joined_graph(graph, mtc.graph)
+        legs_s = float(mtc.rule.leg(mtc.access_m)[1] + STREET_ACCESS.leg(egress_m[0])[1])
+        trips.append(_path_trip(joined.graph, mtc.node, joined.city_offset + int(city_node[0]), mode, legs_s))
+    return trips

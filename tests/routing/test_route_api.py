@@ -115,3 +115,20 @@ def test_bad_query_returns_400_in_spanish(client, params, field, expected):
     assert expected in message
     if field != "mode":
         assert field in message
+
+
+def test_city_to_rural_route_starts_on_streets(client):
+    # Cusco's Plaza de Armas to the Urcos health centre: the trip leaves the city graph on its streets.
+    origin, urcos = (-71.9785, -13.5167), (-71.62380047, -13.68518741)
+    feature = _get(client, origin, urcos, "drive").json()
+    properties = feature["properties"]
+    travel = services.travel_times(origin, [urcos], "drive")[0]
+    assert properties["path"] == "road"
+    assert properties["region"] == "peru-mtc"
+    assert properties["travel_time_min"] == round(travel.minutes, 1)
+
+    city = services.load_graph("cusco-centro_drive.npz")
+    first_lon, first_lat = feature["geometry"]["coordinates"][1]
+    _, distance_m = city.nearest_nodes(first_lon, first_lat)
+    assert distance_m[0] < 1.0
+    assert _line_length_m(feature["geometry"]["coordinates"]) >= haversine_m(*origin, *urcos)
