@@ -198,6 +198,7 @@ def _plan_feature(number, values, layer, level, mapping, existing, parents, seen
         row.action = CREATED
         return row
     row.changed = [name for name in level.compared_fields if not _same(getattr(stored, name), row.values[name])]
+    row.stored_values = {name: getattr(stored, name) for name in row.changed}
     row.action = UPDATED if row.changed else UNCHANGED
     return row
 

@@ -302,6 +302,7 @@ def _compare(row: RowChange, stored: Facility | None) -> None:
         return
     before = {field: getattr(stored, field) for field in STORED_FIELDS}
     row.changed = [field for field in STORED_FIELDS if not _same(before[field], row.values[field])]
+    row.stored_values = {field: before[field] for field in row.changed}
     row.action = UPDATED if row.changed else UNCHANGED
 
 
@@ -320,10 +321,12 @@ def mark_duplicates(plan: ImportPlan) -> None:
     repeated = {row.key for row in plan.rows if row.action == SKIPPED}
     for row in plan.rows:
         if row.key in repeated and row.action in (CREATED, UPDATED, UNCHANGED) and "quality_flags" in row.values:
+            # An unchanged row's values are the stored ones, so they are its stored values before the flag.
+            before = {"quality_flags": list(row.values["quality_flags"]), "is_searchable": row.values["is_searchable"]}
             row.values["quality_flags"] = sorted(set(row.values["quality_flags"]) | {"duplicate_code"})
             row.values["is_searchable"] = False
             if row.action == UNCHANGED:
-                row.action, row.changed = UPDATED, ["quality_flags", "is_searchable"]
+                row.action, row.changed, row.stored_values = UPDATED, ["quality_flags", "is_searchable"], before
 
 
 def apply_facilities(plan: ImportPlan, user=None) -> ImportRecord:

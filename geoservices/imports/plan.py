@@ -19,7 +19,8 @@ class RowChange:
     ``number`` is the feature's position in the layer (from 1) or the row's
     line in the table (the header is line 1). ``values`` contains the new
     values to store; ``changed`` names the fields that differ from the
-    stored row; ``messages`` explain a failure or a flag.
+    stored row, and ``stored_values`` contains their stored values for the
+    preview; ``messages`` explain a failure or a flag.
     """
 
     number: int
@@ -29,6 +30,7 @@ class RowChange:
     changed: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     values: dict = field(default_factory=dict)
+    stored_values: dict = field(default_factory=dict)
 
 
 @dataclass

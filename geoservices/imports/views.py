@@ -32,6 +32,7 @@ from ops.jobs import enqueue
 
 from . import staging
 from .archive import copy_upload, upload_limits
+from .display import counts_text, preview_rows
 from .errors import ImportRejected
 from .layers import PERU_CRS
 from .services import BoundaryOptions, import_boundaries, import_facilities
@@ -106,7 +107,7 @@ def _preview_context(result, staged) -> dict:
     return {
         "plan": plan,
         "counts": plan.counts(),
-        "rows": [row for row in plan.rows if row.action != "unchanged"][:PREVIEW_ROWS],
+        "rows": preview_rows([row for row in plan.rows if row.action != "unchanged"][:PREVIEW_ROWS]),
         "failures": plan.failures(),
         "warnings": plan.warnings(),
         "token": staged.token,
@@ -195,7 +196,7 @@ def _confirm(request, kind: str):
         return HttpResponseRedirect(back)
     staging.discard(token)
     messages.success(request, _("The file %(file)s was applied: %(summary)s.") % {
-        "file": staged.name, "summary": result.plan.summary()})
+        "file": staged.name, "summary": counts_text(result.plan.counts())})
     return HttpResponseRedirect(reverse("admin:geoservices_importrecord_change", args=[result.record.pk]))
 
 
