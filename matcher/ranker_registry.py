@@ -30,7 +30,15 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from .eligibility import MatcherError
-from .ltr import Scorer, TrainingConfig, evaluate_scores, score_matrix, train_scorer
+from .ltr import (
+    Scorer,
+    TrainingConfig,
+    evaluate_scores,
+    paired_difference_ci,
+    per_list_metrics,
+    score_matrix,
+    train_scorer,
+)
 from .ranking_features import CompiledPreprocessor, feature_frame, feature_rows, group_columns, make_preprocessor
 
 logger = logging.getLogger(__name__)
@@ -127,14 +135,32 @@ def evaluate_ranker(ranker: Ranker, sessions: list[dict], methods: tuple[str, ..
     return results
 
 
-def should_promote(candidate_metrics: dict, current_metrics: dict | None) -> bool:
+def per_list_ndcg(ranker: Ranker, sessions: list[dict], method: str) -> np.ndarray:
+    """Return the NDCG@5 of each session (with a relevant item) ordered by ``method``."""
+    scores = [ranker.score(session["candidates"], session["context"], method) for session in sessions]
+    return per_list_metrics(scores, [np.asarray(session["labels"]) for session in sessions])[0]
+
+
+def paired_ndcg_difference(ranker: Ranker, sessions: list[dict], method: str, reference: str,
+                           seed: int) -> dict:
+    """NDCG@5 of ``method`` minus ``reference`` on the same lists, with a 95 % paired bootstrap interval."""
+    return paired_difference_ci(per_list_ndcg(ranker, sessions, method), per_list_ndcg(ranker, sessions, reference),
+                                seed)
+
+
+def should_promote(candidate_metrics: dict, current_metrics: dict | None, difference: dict | None = None) -> bool:
     """Promote only when NDCG@5 and MRR both beat the current model on the same held-out lists.
 
     Without a current model, the new one must beat nearest-first on both.
+    ``difference`` is the paired NDCG@5 difference against that reference
+    (see :func:`paired_difference_ci`); when given, the lower end of its
+    interval must be above zero too, so that a gain within the noise of the
+    held-out lists promotes nothing.
     """
     new = candidate_metrics["pytorch"]
     reference = current_metrics if current_metrics is not None else candidate_metrics["nearest_first"]
-    return new["ndcg_at_5"] > reference["ndcg_at_5"] and new["mrr"] > reference["mrr"]
+    beats = new["ndcg_at_5"] > reference["ndcg_at_5"] and new["mrr"] > reference["mrr"]
+    return beats and (difference is None or difference["low"] > 0)
 
 
 def save_ranker(ranker: Ranker, registry: Path, *, metrics: dict, data_summary: dict, config: TrainingConfig) -> str:

@@ -37,7 +37,6 @@ WHY_TEXTS = {
     "data_quality": _("Its registry data has no known problems."),
     "needs_met": _("Offers the care you asked for."),
     "insurance": _("Its terms for your insurance are favourable."),
-    "institution": _("Families with your insurance often choose this institution."),
 }
 
 _lock = threading.Lock()
@@ -101,13 +100,43 @@ def rank(candidates: list[dict], context: dict) -> list[dict]:
         why_codes = explain(ranker, matrix, order[:EXPLAINED_RESULTS])
 
     version = ranker.version if ranker is not None and method != "nearest_first" else "nearest_first"
+    median_minutes = _median_travel_time(candidates)
     ranked = []
     for index in order:
-        codes = why_codes.get(index, [])
+        codes = [code for code in why_codes.get(index, [])
+                 if _why_text_holds(code, candidates[index], median_minutes)]
         ranked.append({**candidates[index], "rank_score": float(scores[index]), "ranking_method": method,
                        "model_version": version, "why_codes": codes,
                        "why": [str(WHY_TEXTS[code]) for code in codes]})
     return ranked
+
+
+def _median_travel_time(candidates: list[dict]) -> float | None:
+    minutes = [candidate["travel_time_min"] for candidate in candidates if candidate.get("travel_time_min") is not None]
+    return float(np.median(minutes)) if minutes else None
+
+
+def _why_text_holds(code: str, candidate: dict, median_minutes: float | None) -> bool:
+    """Check a "why it is here" text against the candidate's own data.
+
+    Occlusion compares a candidate with the list's mean, so a group can raise
+    a score without its text being literally true (one data-quality flag
+    below a list mean of two is not "no known problems"). Such codes are dropped.
+    """
+    if code == "travel_time":
+        minutes = candidate.get("travel_time_min")
+        return minutes is not None and median_minutes is not None and minutes < median_minutes
+    if code == "open_24h":
+        return bool(candidate.get("is_24h"))
+    if code == "data_quality":
+        return not candidate.get("quality_flags")
+    if code == "needs_met":
+        return (candidate.get("needs_met") or 0) > 0
+    if code == "insurance":
+        return candidate.get("insurance_terms") in ("covered", "affiliation")
+    if code == "size":
+        return candidate.get("beds") is not None
+    return True
 
 
 def _scores(ranker: Ranker | None, candidates: list[dict], context: dict) -> tuple[str, np.ndarray, np.ndarray | None]:

@@ -30,11 +30,16 @@ UNREACHABLE_TRAVEL_TIME_MIN = 600.0
 NUMERIC_FEATURES = [
     "log_travel_time_min",
     "log_extra_min_vs_nearest",
+    "log_time_ratio_vs_nearest",
     "travel_time_order",
     "unreachable",
     "is_estimate",
+    "urgent",
     "category_level",
     "urgent_x_category_level",
+    "has_physician",
+    "is_hospital",
+    "urgent_x_is_hospital",
     "beds_log",
     "beds_unknown",
     "is_24h",
@@ -42,23 +47,28 @@ NUMERIC_FEATURES = [
     "quality_flag_count",
     "needs_met_fraction",
 ]
-CATEGORICAL_FEATURES = ["institution", "insurance_terms", "mode"]
+CATEGORICAL_FEATURES = ["insurance_terms", "mode"]
 FEATURE_COLUMNS = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 
 #: Feature groups used to explain a rank: each group is switched off together.
 EXPLANATION_GROUPS = {
-    "travel_time": ["log_travel_time_min", "log_extra_min_vs_nearest", "travel_time_order", "unreachable",
-                    "is_estimate"],
-    "category": ["category_level", "urgent_x_category_level"],
+    "travel_time": ["log_travel_time_min", "log_extra_min_vs_nearest", "log_time_ratio_vs_nearest",
+                    "travel_time_order", "unreachable", "is_estimate"],
+    "category": ["category_level", "urgent_x_category_level", "has_physician", "is_hospital",
+                 "urgent_x_is_hospital"],
     "size": ["beds_log", "beds_unknown"],
     "open_24h": ["is_24h", "urgent_x_is_24h"],
     "data_quality": ["quality_flag_count"],
     "needs_met": ["needs_met_fraction"],
     "insurance": ["insurance_terms"],
-    "institution": ["institution"],
 }
 
 _ROMAN_BASE = {"I": 0, "II": 4, "III": 6}
+#: Category level from which a physician is on the staff (I-2): NTS 021-MINSA/DGSP-V.03
+#: lets an I-1 post run with other health professionals only.
+PHYSICIAN_LEVEL = 2
+#: Category level from which a facility is a hospital (II-1).
+HOSPITAL_LEVEL = 5
 
 
 def category_level(category: str | None) -> float:
@@ -87,6 +97,7 @@ def candidate_features(candidate: Mapping[str, Any], context: Mapping[str, Any])
     unreachable = minutes is None
     level = category_level(candidate.get("category"))
     urgent = float(bool(context.get("urgent")))
+    is_hospital = float(level >= HOSPITAL_LEVEL)
     beds = candidate.get("beds")
     is_24h = float(bool(candidate.get("is_24h")))
     requested = candidate.get("needs_requested") or 1
@@ -94,15 +105,18 @@ def candidate_features(candidate: Mapping[str, Any], context: Mapping[str, Any])
         "log_travel_time_min": math.log1p(UNREACHABLE_TRAVEL_TIME_MIN if unreachable else max(minutes, 0.0)),
         "unreachable": float(unreachable),
         "is_estimate": float(candidate.get("travel_time_source") == "estimate"),
+        "urgent": urgent,
         "category_level": level,
         "urgent_x_category_level": urgent * level,
+        "has_physician": float(level >= PHYSICIAN_LEVEL),
+        "is_hospital": is_hospital,
+        "urgent_x_is_hospital": urgent * is_hospital,
         "beds_log": math.log1p(beds) if beds is not None else 0.0,
         "beds_unknown": float(beds is None),
         "is_24h": is_24h,
         "urgent_x_is_24h": urgent * is_24h,
         "quality_flag_count": float(len(candidate.get("quality_flags") or [])),
         "needs_met_fraction": min((candidate.get("needs_met") or 0) / requested, 1.0),
-        "institution": candidate.get("institution") or "unknown",
         "insurance_terms": candidate.get("insurance_terms") or "unknown",
         "mode": context.get("mode") or "walk",
     }
@@ -111,9 +125,10 @@ def candidate_features(candidate: Mapping[str, Any], context: Mapping[str, Any])
 def feature_rows(candidates: Sequence[Mapping[str, Any]], context: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Return one feature dict per candidate.
 
-    Two features compare a candidate with the rest of its list: the extra
-    minutes over the nearest reachable candidate and the position by travel
-    time (0 for the nearest, scaled to 0..1 by the list length).
+    Three features compare a candidate with the rest of its list: the extra
+    minutes over the nearest candidate, the log of the ratio of the two travel
+    times (each plus one minute) and the position by travel time (0 for the
+    nearest, scaled to 0..1 by the list length).
     """
     rows = [candidate_features(candidate, context) for candidate in candidates]
     minutes = [row_minutes if row_minutes is not None else UNREACHABLE_TRAVEL_TIME_MIN
@@ -123,6 +138,7 @@ def feature_rows(candidates: Sequence[Mapping[str, Any]], context: Mapping[str, 
     scale = max(len(candidates) - 1, 1)
     for row, row_minutes, position in zip(rows, minutes, positions):
         row["log_extra_min_vs_nearest"] = math.log1p(max(row_minutes - nearest, 0.0))
+        row["log_time_ratio_vs_nearest"] = math.log1p(row_minutes) - math.log1p(nearest)
         row["travel_time_order"] = float(position) / scale
     return rows
 

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from geoservices.models import SearchRecord
+from matcher import ranking
 
 pytestmark = pytest.mark.django_db
 
@@ -88,12 +89,17 @@ def test_district_search_starts_in_its_capital(client):
     assert body["facilities"][0]["travel_time_min"] < 30
 
 
-def test_sjl_search_returns_ranked_real_facilities(client):
+def test_sjl_search_returns_ranked_real_facilities(client, tmp_path, monkeypatch):
+    # An empty model registry: the search ranks nearest first, so travel times must rise.
+    monkeypatch.setattr(ranking, "REGISTRY_DIR", tmp_path)
+    ranking.reset_ranker_cache()
     response = post_match(client, PREGNANT_WITHOUT_INSURANCE)
+    ranking.reset_ranker_cache()
     assert response.status_code == 200
     facilities = response.json()["facilities"]
     assert len(facilities) >= 5
     assert [facility["rank"] for facility in facilities] == list(range(1, len(facilities) + 1))
+    assert {facility["ranking_method"] for facility in facilities} == {"nearest_first"}
     times = [facility["travel_time_min"] for facility in facilities]
     assert times == sorted(times)
     assert facilities[0]["travel_time_source"] == "road_network"

@@ -173,6 +173,35 @@ def test_training_lowers_listnet_loss():
     assert trained_loss < untrained_loss
 
 
+def test_early_stopping_keeps_best_epoch(caplog):
+    sessions = make_sessions(120, seed=8)
+    ranker, _ = fit_ranker(sessions, TrainingConfig(seed=2, epochs=200, batch_lists=16, patience=3))
+
+    kept = [record.getMessage() for record in caplog.records if "kept epoch" in record.getMessage()]
+    assert len(kept) == 1
+    epoch = int(kept[0].split("kept epoch ")[1].split(" ")[0])
+    assert 1 <= epoch < 200
+
+
+def test_training_restores_thread_count():
+    before = torch.get_num_threads()
+
+    fit_ranker(make_sessions(20, seed=4), TrainingConfig(seed=1, epochs=2, batch_lists=8, threads=1))
+
+    assert torch.get_num_threads() == before
+
+
+def test_urgent_lists_prefer_hospitals_in_simulator():
+    near_post = {"travel_time_min": 20.0, "category": "I-2", "is_24h": False, "insurance_terms": "covered",
+                 "needs_met": 1, "needs_requested": 1}
+    farther_hospital = {**near_post, "travel_time_min": 35.0, "category": "II-1", "is_24h": True}
+
+    urgent = {"mode": "walk", "urgent": True}
+    routine = {"mode": "walk", "urgent": False}
+    assert utility(farther_hospital, urgent) > utility(near_post, urgent)
+    assert utility(farther_hospital, routine) < utility(near_post, routine)
+
+
 def test_ranker_learns_beyond_travel_time():
     # In these made-up lists insurance terms and 24-hour opening vary between candidates, so the
     # simulated choice depends on more than travel time and nearest-first is not the best order.

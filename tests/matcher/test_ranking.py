@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from matcher import ranking
-from matcher.ltr import TrainingConfig
+from matcher.ltr import TrainingConfig, paired_difference_ci
 from matcher.ranker_registry import fit_ranker, load_ranker, promote, save_ranker, should_promote
 from tests.matcher.test_ltr import make_candidate, make_sessions
 
@@ -81,6 +81,26 @@ def test_top_results_have_explanations(registry, small_ranker):
     assert all(code in ranking.WHY_TEXTS for item in ranked for code in item["why_codes"])
 
 
+def test_why_texts_match_candidate_data(registry, small_ranker):
+    saved(small_ranker, registry)
+    given = candidates(count=40, seed=17)
+    for index, candidate in enumerate(given):
+        candidate["quality_flags"] = ["coordinates_outside_district"] * (index % 3)
+
+    ranked = ranking.rank(given, CONTEXT)
+
+    median = float(np.median([item["travel_time_min"] for item in given]))
+    for item in ranked:
+        if "travel_time" in item["why_codes"]:
+            assert item["travel_time_min"] < median, item
+        if "data_quality" in item["why_codes"]:
+            assert item["quality_flags"] == [], item
+        if "open_24h" in item["why_codes"]:
+            assert item["is_24h"], item
+        if "insurance" in item["why_codes"]:
+            assert item["insurance_terms"] in ("covered", "affiliation"), item
+
+
 def test_broken_scorer_falls_back_to_baseline(registry, small_ranker):
     version = saved(small_ranker, registry)
     (registry / version / "scorer.pt").write_bytes(b"not a model")
@@ -114,6 +134,26 @@ def test_promotion_needs_both_metrics(new, current, expected):
     metrics = {"pytorch": new, "nearest_first": {"ndcg_at_5": 0.75, "mrr": 0.75}}
 
     assert should_promote(metrics, current) is expected
+
+
+# Each case: lower end of the NDCG@5 gain's interval, expected promotion (the means beat the reference).
+@pytest.mark.parametrize(("low", "expected"), [(0.004, True), (0.0, False), (-0.01, False)])
+def test_promotion_needs_interval_above_zero(low, expected):
+    metrics = {"pytorch": {"ndcg_at_5": 0.8, "mrr": 0.8}, "nearest_first": {"ndcg_at_5": 0.75, "mrr": 0.75}}
+
+    assert should_promote(metrics, None, {"mean": 0.05, "low": low, "high": 0.09}) is expected
+
+
+def test_paired_interval_covers_known_gain():
+    rng = np.random.default_rng(3)
+    reference = rng.random(2000)
+    better = reference + 0.02 + rng.normal(0, 0.05, 2000)
+
+    interval = paired_difference_ci(better, reference, seed=1)
+
+    assert interval["low"] < 0.02 < interval["high"]
+    assert interval["low"] > 0
+    assert interval["lists"] == 2000
 
 
 def test_compiled_preprocessor_matches_sklearn(small_ranker):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from matcher.ltr import TrainingConfig
 from matcher.ranker_registry import RegistryError, evaluate_ranker, load_ranker, split_sessions
 from matcher import ranking
-from matcher.training_data import build_sessions
+from matcher.training_data import DEFAULT_SESSIONS, build_sessions
 
 
 class Command(BaseCommand):
@@ -15,7 +15,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--sessions", type=int, default=800, help="Simulated searches to draw (default 800).")
+        parser.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS,
+                            help=f"Simulated searches to draw (default {DEFAULT_SESSIONS}).")
         parser.add_argument("--seed", type=int, default=TrainingConfig().seed, help="Seed used by train_ranker.")
         parser.add_argument("--model-version", help="Registry version to evaluate (default: the promoted one).")
 
