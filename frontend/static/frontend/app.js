@@ -1279,7 +1279,7 @@
         var line = item.querySelector(".other-mode-time") || element("p", "other-mode-time");
         line.textContent = label + " " + (other
           ? travelLine(other) + " (" + sourceLabel(other.travel_time_source) + ")"
-          : gettext("not among the nearest results for this mode"));
+          : gettext("not among the results for this mode"));
         item.querySelector(".travel").after(line);
       });
       statusLine.textContent = "";
