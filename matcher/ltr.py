@@ -215,7 +215,9 @@ def _train(matrices: list[np.ndarray], labels: list[np.ndarray], config: Trainin
 
     started = time.perf_counter()
     best_ndcg, best_state, best_epoch = -1.0, copy.deepcopy(model.state_dict()), 0
+    epochs_run = 0
     for epoch in range(config.epochs):
+        epochs_run = epoch + 1
         model.train()
         order = training[torch.randperm(len(training), generator=generator)]
         for start in range(0, len(order), config.batch_lists):
@@ -234,8 +236,8 @@ def _train(matrices: list[np.ndarray], labels: list[np.ndarray], config: Trainin
             break
     model.load_state_dict(best_state)
     model.eval()
-    logger.info("Trained on %s lists in %.1f s; kept epoch %s (validation NDCG@5 %.4f)",
-                len(training), time.perf_counter() - started, best_epoch, best_ndcg)
+    logger.info("Trained on %s lists in %.1f s: ran %s epochs, kept epoch %s (validation NDCG@5 %.4f)",
+                len(training), time.perf_counter() - started, epochs_run, best_epoch, best_ndcg)
     return model
 
 

@@ -177,10 +177,13 @@ def test_early_stopping_keeps_best_epoch(caplog):
     sessions = make_sessions(120, seed=8)
     ranker, _ = fit_ranker(sessions, TrainingConfig(seed=2, epochs=200, batch_lists=16, patience=3))
 
-    kept = [record.getMessage() for record in caplog.records if "kept epoch" in record.getMessage()]
-    assert len(kept) == 1
-    epoch = int(kept[0].split("kept epoch ")[1].split(" ")[0])
-    assert 1 <= epoch < 200
+    messages = [record.getMessage() for record in caplog.records if "kept epoch" in record.getMessage()]
+    assert len(messages) == 1
+    ran = int(messages[0].split("ran ")[1].split(" ")[0])
+    kept = int(messages[0].split("kept epoch ")[1].split(" ")[0])
+    assert ran < 200  # stopped early
+    assert ran - kept == 3  # exactly ``patience`` epochs after the best one
+    assert kept >= 1
 
 
 def test_training_restores_thread_count():
