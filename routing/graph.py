@@ -87,6 +87,7 @@ class CompactGraph:
     _edge_keys: np.ndarray | None = field(default=None, repr=False)
     _reverse: csr_matrix | None = field(default=None, repr=False)
     _piece: np.ndarray | None = field(default=None, repr=False)
+    _main_piece: int | None = field(default=None, repr=False)
     _main_nodes: np.ndarray | None = field(default=None, repr=False)
     _main_tree: cKDTree | None = field(default=None, repr=False)
 
@@ -130,8 +131,10 @@ class CompactGraph:
     @property
     def main_piece(self) -> int:
         """Label of the piece with the most nodes."""
-        self.piece(np.zeros(0, dtype=np.int64))
-        return int(np.bincount(self._piece).argmax())
+        if self._main_piece is None:
+            self.piece(np.zeros(0, dtype=np.int64))
+            self._main_piece = int(np.bincount(self._piece).argmax())
+        return self._main_piece
 
     def nearest_main_nodes(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Find the nearest node of the main piece to each point, as :meth:`nearest_nodes` does for all nodes."""
@@ -251,7 +254,9 @@ def edge_lengths(graph: CompactGraph, tail: np.ndarray, head: np.ndarray) -> np.
     return graph.length_m[position]
 
 
-def path_lengths(graph: CompactGraph, predecessors: np.ndarray, targets: np.ndarray) -> np.ndarray:
+def path_lengths(
+    graph: CompactGraph, predecessors: np.ndarray, targets: np.ndarray, times: np.ndarray | None = None
+) -> np.ndarray:
     """Sum edge lengths along a shortest-path tree, from the root to each target.
 
     Uses pointer doubling over the reached nodes: each round adds the length
@@ -267,14 +272,21 @@ def path_lengths(graph: CompactGraph, predecessors: np.ndarray, targets: np.ndar
         for the root and for unreached nodes).
     targets
         Reached node indices whose path length is wanted.
+    times
+        Optional travel times of the same search. Nodes slower than the
+        slowest target cannot be on a path to a target, so they are skipped;
+        on a large graph searched with a generous limit that is most nodes.
 
     Returns
     -------
     numpy.ndarray
         Path length in metres per target (0 for the root).
     """
+    targets = np.asarray(targets, dtype=np.int64)
     ancestor = predecessors.astype(np.int64)
     ancestor[ancestor < 0] = -1
+    if times is not None and targets.size:
+        ancestor[times > times[targets].max()] = -1
     active = np.flatnonzero(ancestor >= 0)
     length_m = np.zeros(len(ancestor))
     length_m[active] = edge_lengths(graph, ancestor[active], active)
@@ -286,7 +298,7 @@ def path_lengths(graph: CompactGraph, predecessors: np.ndarray, targets: np.ndar
         length_m[active] += length_m[jump]
         ancestor[active] = ancestor[jump]
         active = active[ancestor[ancestor[active]] >= 0]
-    return length_m[np.asarray(targets, dtype=np.int64)]
+    return length_m[targets]
 
 
 def one_to_many(
@@ -332,7 +344,7 @@ def one_to_many(
     target_times = times[targets]
     reached = np.isfinite(target_times)
     distance_m = np.full(len(targets), np.inf)
-    distance_m[reached] = path_lengths(graph, predecessors, targets[reached])
+    distance_m[reached] = path_lengths(graph, predecessors, targets[reached], times)
     return target_times, distance_m
 
 
