@@ -120,12 +120,14 @@ def _skip_commit_flush() -> None:
 
 
 def _region_names(ranked: list[dict]) -> dict[str, str]:
-    """Map the road regions used by the results to a sentence naming their data, in one query."""
-    from routing.models import RoadRegion
+    """Map the road regions used by the results to a sentence naming their data."""
+    from routing.services import road_regions
 
     slugs = {item["travel"].region for item in ranked if item["travel"].region}
-    regions = RoadRegion.objects.filter(slug__in=slugs).values_list("slug", "name", "source_file")
-    return {slug: _region_source_text(name, source_file) for slug, name, source_file in regions}
+    return {
+        region.slug: _region_source_text(region.name, region.source_file)
+        for region in road_regions() if region.slug in slugs
+    }
 
 
 def _region_source_text(name: str, source_file: str) -> str:

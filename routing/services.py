@@ -44,6 +44,8 @@ from django.contrib.gis.geos import Point, Polygon
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from ops.generation import GenerationCache
+
 from . import parameters
 from .estimate import OFFROAD_ACCESS, STREET_ACCESS, AccessRule, check_mode, describe, estimate_route, haversine_m
 from .exceptions import GraphFileError, RoutingError
@@ -188,6 +190,23 @@ class OriginGraph:
     rule: AccessRule
 
 
+#: The road regions, read once per data generation: every search looks them up two or three times.
+_road_regions = GenerationCache("road regions", lambda: list(RoadRegion.objects.order_by("slug")))
+
+
+def road_regions() -> list[RoadRegion]:
+    """Return every road region, from this process's copy (do not modify them)."""
+    return _road_regions.get()
+
+
+def _regions_within(geometry, margin_deg: float, mode: str) -> list[RoadRegion]:
+    """Return the regions with a ``mode`` graph whose extent is within ``margin_deg`` degrees of ``geometry``."""
+    return [
+        region for region in road_regions()
+        if mode in region.modes and region.extent.distance(geometry) <= margin_deg
+    ]
+
+
 def access_rule(slug: str) -> AccessRule:
     """Return how points reach the graph of a road region: off-road for the MTC lines, on streets otherwise."""
     return OFFROAD_ACCESS if slug == MTC_NETWORK.slug else STREET_ACCESS
@@ -201,9 +220,7 @@ def _origin_graphs(lon: float, lat: float, mode: str) -> list[OriginGraph]:
     """
     max_m = max(STREET_ACCESS.max_distance_m, OFFROAD_ACCESS.max_distance_m)
     margin_deg = max_m / _METRES_PER_DEGREE / max(math.cos(math.radians(lat)), 0.1)
-    regions = RoadRegion.objects.filter(
-        modes__contains=[mode], extent__dwithin=(Point(lon, lat, srid=4326), margin_deg)
-    )
+    regions = _regions_within(Point(lon, lat, srid=4326), margin_deg, mode)
     found = []
     for region in regions:
         try:
@@ -459,9 +476,7 @@ def _city_graphs_near(lon: np.ndarray, lat: np.ndarray, mode: str) -> list[tuple
     margin_deg = STREET_ACCESS.max_distance_m / _METRES_PER_DEGREE / max(math.cos(math.radians(float(lat.mean()))), 0.1)
     box = Polygon.from_bbox((lon.min(), lat.min(), lon.max(), lat.max()))
     box.srid = 4326
-    regions = RoadRegion.objects.filter(modes__contains=[mode], extent__dwithin=(box, margin_deg)).exclude(
-        slug=MTC_NETWORK.slug
-    )
+    regions = [region for region in _regions_within(box, margin_deg, mode) if region.slug != MTC_NETWORK.slug]
     found = []
     for region in regions:
         try:
