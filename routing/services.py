@@ -498,6 +498,15 @@ def _direct_walk_is_faster(rule: AccessRule, straight_m: np.ndarray, via_road_s:
     return (straight_m <= rule.max_distance_m) & (direct_s < via_road_s)
 
 
+def _region_limit_s(slug: str, mode: str) -> float:
+    """Return the search limit of a region's graph, or ``NETWORK_LIMIT_S`` when the graph cannot be loaded."""
+    try:
+        return load_graph(RoadRegion.objects.get(slug=slug).graph_files[mode]).network_limit_s
+    except (RoadRegion.DoesNotExist, OSError, KeyError, GraphFileError) as exc:
+        logger.warning("No %s graph for road region %s, stating the city search limit: %s", mode, slug, exc)
+        return parameters.NETWORK_LIMIT_S
+
+
 def localize_number(value: float) -> str:
     """Format a number for a sentence in the active language: "4,5" in Spanish, "4.5" in English.
 
@@ -518,6 +527,8 @@ def estimate_description(mode: str, region: str | None = None) -> dict:
     another slug); the other sentences cover both kinds of network.
     """
     facts = describe(mode)
+    if region == MTC_NETWORK.slug:
+        facts["network_limit_s"] = _region_limit_s(region, parameters.graph_mode(mode))
     mtc = _("on the MTC national, departmental and vecinal roads, %(low)s to %(high)s km/h by road surface") % {
         "low": localize_number(min(MTC_SURFACE_SPEEDS_KPH.values())),
         "high": localize_number(max(MTC_SURFACE_SPEEDS_KPH.values())),

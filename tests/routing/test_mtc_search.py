@@ -155,3 +155,11 @@ def test_build_graphs_rerun_reuses_mtc():
     call_command("build_graphs", region=[MTC_NETWORK.slug], stdout=out)
     assert f"{MTC_NETWORK.slug} drive: reused" in out.getvalue()
     assert "skipped: 1" in out.getvalue()
+
+
+def test_mtc_description_states_its_search_limit():
+    drive = _mtc_graph("drive")
+    description = services.estimate_description("drive", MTC_NETWORK.slug)
+    assert description["network_limit_s"] == drive.network_limit_s
+    assert description["network_limit_s"] > parameters.NETWORK_LIMIT_S
+    assert services.estimate_description("drive")["network_limit_s"] == parameters.NETWORK_LIMIT_S
