@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import tempfile
 import zipfile
@@ -90,6 +91,8 @@ class CompactGraph:
     _main_piece: int | None = field(default=None, repr=False)
     _main_nodes: np.ndarray | None = field(default=None, repr=False)
     _main_tree: cKDTree | None = field(default=None, repr=False)
+    #: Cached :attr:`uniform_speed_mps`; NaN once checked and found not uniform.
+    _uniform_speed: float | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -127,6 +130,22 @@ class CompactGraph:
         if self._piece is None:
             _, self._piece = connected_components(self.adjacency, directed=True, connection="weak")
         return self._piece[np.asarray(nodes, dtype=np.int64)]
+
+    @property
+    def uniform_speed_mps(self) -> float | None:
+        """Speed in m/s shared by every edge of positive length, or None when speeds differ.
+
+        On such a graph (the MTC walking graph, a city walking graph without
+        slopes) a path's length is its time times the speed, so no path needs
+        to be traced. Zero-length edges keep a one-microsecond time
+        (``build.compact``) and are left out of the check.
+        """
+        if self._uniform_speed is None:
+            positive = self.length_m > 0
+            speeds = self.length_m[positive] / self.adjacency.data[positive]
+            uniform = speeds.size and np.allclose(speeds, speeds[0], rtol=1e-9, atol=0.0)
+            self._uniform_speed = float(speeds[0]) if uniform else float("nan")
+        return None if math.isnan(self._uniform_speed) else self._uniform_speed
 
     @property
     def main_piece(self) -> int:
@@ -332,19 +351,22 @@ def one_to_many(
         metres. Both are ``inf`` for a target not reached within ``limit_s``.
     """
     targets = np.asarray(targets, dtype=np.int64)
+    speed_mps = graph.uniform_speed_mps
+    trace = speed_mps is None
     limit = limit_s if probe_limit_s is None else min(probe_limit_s, limit_s)
-    times, predecessors = dijkstra(
-        graph.adjacency, directed=True, indices=int(source), limit=limit, return_predecessors=True
-    )
+    result = dijkstra(graph.adjacency, directed=True, indices=int(source), limit=limit, return_predecessors=trace)
+    times = result[0] if trace else result
     if limit < limit_s and not np.isfinite(times[targets]).all():
-        times, predecessors = dijkstra(
-            graph.adjacency, directed=True, indices=int(source), limit=limit_s, return_predecessors=True
-        )
+        result = dijkstra(graph.adjacency, directed=True, indices=int(source), limit=limit_s, return_predecessors=trace)
+        times = result[0] if trace else result
 
     target_times = times[targets]
     reached = np.isfinite(target_times)
     distance_m = np.full(len(targets), np.inf)
-    distance_m[reached] = path_lengths(graph, predecessors, targets[reached], times)
+    if trace:
+        distance_m[reached] = path_lengths(graph, result[1], targets[reached], times)
+    else:
+        distance_m[reached] = target_times[reached] * speed_mps
     return target_times, distance_m
 
 

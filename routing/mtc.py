@@ -465,7 +465,7 @@ def walk_graph(drive: CompactGraph) -> CompactGraph:
     adjacency.data = np.maximum(drive.length_m / speed_mps, 1e-6)
     walk = replace(
         drive, adjacency=adjacency, meta=dict(drive.meta, mode="walk"), _tree=None, _edge_keys=None, _reverse=None,
-        _piece=None, _main_piece=None, _main_nodes=None, _main_tree=None,
+        _piece=None, _main_piece=None, _main_nodes=None, _main_tree=None, _uniform_speed=None,
     )
     walk.meta["network_limit_s"] = longest_trip_bound_s(walk)
     return walk
