@@ -320,6 +320,10 @@ def path_lengths(
     return length_m[targets]
 
 
+#: Factor by which :func:`one_to_many` widens a probe that left targets unreached.
+PROBE_GROWTH = 2.0
+
+
 def one_to_many(
     graph: CompactGraph,
     source: int,
@@ -340,9 +344,10 @@ def one_to_many(
     limit_s
         Search no further than this travel time, in seconds.
     probe_limit_s
-        Optional shorter limit tried first, in seconds. When it leaves a
-        target unreached, the search is run again up to ``limit_s``. A good
-        probe saves most of the work when the targets are near the source.
+        Optional shorter limit tried first, in seconds. While it leaves a
+        target unreached, the search is run again with the limit doubled, up
+        to ``limit_s``. A good probe saves most of the work when the targets
+        are near the source.
 
     Returns
     -------
@@ -354,11 +359,15 @@ def one_to_many(
     speed_mps = graph.uniform_speed_mps
     trace = speed_mps is None
     limit = limit_s if probe_limit_s is None else min(probe_limit_s, limit_s)
-    result = dijkstra(graph.adjacency, directed=True, indices=int(source), limit=limit, return_predecessors=trace)
-    times = result[0] if trace else result
-    if limit < limit_s and not np.isfinite(times[targets]).all():
-        result = dijkstra(graph.adjacency, directed=True, indices=int(source), limit=limit_s, return_predecessors=trace)
+    while True:
+        result = dijkstra(graph.adjacency, directed=True, indices=int(source), limit=limit, return_predecessors=trace)
         times = result[0] if trace else result
+        if limit >= limit_s or np.isfinite(times[targets]).all():
+            break
+        # Widen step by step: a search costs about its area, so doubling the
+        # limit costs at most a third more than the last search, while a
+        # jump to ``limit_s`` would cover the whole graph.
+        limit = min(PROBE_GROWTH * limit, limit_s)
 
     target_times = times[targets]
     reached = np.isfinite(target_times)
