@@ -7,7 +7,9 @@ many places at once:
   street graphs allow a 2 km walk, the MTC road lines a longer walk across
   country. A place is routed on the closest street graph within its limit,
   else on the MTC graph within that limit, and the walk to the node is
-  counted. Otherwise every time from that place is a straight-line estimate.
+  counted. A place whose node is on a small piece of the MTC graph may also
+  walk to the main piece, as in the family search. Otherwise every time
+  from that place is a straight-line estimate.
 * A facility (or a planned site) is on a graph when its nearest node of that
   graph is within the graph's access limit. The walk from the node to it is
   counted.
@@ -68,11 +70,40 @@ class PlaceSnap:
         Node index in that graph (meaningless where ``graph_index`` is -1).
     access_s
         Walking time in seconds from the place to its node.
+    main_node, main_access_s
+        For a place whose node is on a small piece of its graph (the MTC
+        lines): the nearest node of the graph's main piece and the walk to
+        it, when that is within the access limit too; -1 and ``inf``
+        elsewhere. The place may use either, as in the family search.
     """
 
     graph_index: np.ndarray
     node: np.ndarray
     access_s: np.ndarray
+    main_node: np.ndarray | None = None
+    main_access_s: np.ndarray | None = None
+
+    def times_from(self, node_time: np.ndarray, served: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the faster of the two joins for the places ``served``, walk included, and the node used.
+
+        ``node_time`` is indexed by graph node in its last axis (one row per
+        source, or a single row).
+        """
+        node = self.node[served]
+        time_s = node_time[..., node] + self.access_s[served]
+        if self.main_node is None:
+            return time_s, np.broadcast_to(node, time_s.shape)
+        main = self.main_node[served]
+        main_time_s = np.where(main >= 0, node_time[..., np.maximum(main, 0)] + self.main_access_s[served], np.inf)
+        use_main = main_time_s < time_s
+        return np.where(use_main, main_time_s, time_s), np.where(use_main, main, node)
+
+    def pieces(self, graph: CompactGraph, served: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return, per place ``served``, its node's piece and the main piece it may also use (-1 if none)."""
+        own = graph.piece(self.node[served])
+        if self.main_node is None:
+            return own, np.full(served.size, -1, dtype=np.int64)
+        return own, np.where(self.main_node[served] >= 0, graph.main_piece, -1)
 
 
 @dataclass(frozen=True)
@@ -163,7 +194,19 @@ def snap_places(graphs: list[CompactGraph], lon: np.ndarray, lat: np.ndarray) ->
         node[better] = graph_node[better]
         best_m[better] = distance_m[better]
         access_s[better] = rule.leg(distance_m[better])[1]
-    return PlaceSnap(graph_index=graph_index, node=node, access_s=access_s)
+
+    main_node = np.full(n_places, -1, dtype=np.int64)
+    main_access_s = np.full(n_places, np.inf)
+    for index, graph in enumerate(graphs):
+        rule = access_rule_of(graph)
+        mine = np.flatnonzero(graph_index == index)
+        on_small = mine[graph.piece(node[mine]) != graph.main_piece]
+        if on_small.size:
+            nearest, distance_m = graph.nearest_main_nodes(lon[on_small], lat[on_small])
+            within = distance_m <= rule.max_distance_m
+            main_node[on_small[within]] = nearest[within]
+            main_access_s[on_small[within]] = rule.leg(distance_m[within])[1]
+    return PlaceSnap(graph_index, node, access_s, main_node, main_access_s)
 
 
 def snap_sites(graph: CompactGraph, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -306,10 +349,10 @@ def nearest_facility(
         on_graph, facility_node, egress_s = snap_sites(graph, facility_lon, facility_lat)
         on_index = np.flatnonzero(on_graph)
 
-        # Facilities off this graph, or on a piece of it that the place's piece does not reach:
+        # Facilities off this graph, or on a piece of it that the place does not reach:
         # straight-line estimate.
         off_time, off_facility = _estimate_elsewhere(
-            graph, place_lon[served], place_lat[served], snap.node[served],
+            snap.pieces(graph, served), place_lon[served], place_lat[served],
             (facility_lon, facility_lat, np.where(on_graph, graph.piece(facility_node), -1)), mode,
         )
 
@@ -321,8 +364,8 @@ def nearest_facility(
             node_time, node_source = multi_source_times(
                 reversed_adjacency(graph), facility_node[on_index], egress_s[on_index], graph.network_limit_s
             )
-            net_time = node_time[snap.node[served]] + snap.access_s[served]
-            reached = node_source[snap.node[served]]
+            net_time, used_node = snap.times_from(node_time, served)
+            reached = node_source[used_node]
             net_facility = np.where(reached >= 0, on_index[np.maximum(reached, 0)], -1)
 
         use_network = net_time <= off_time
@@ -338,26 +381,28 @@ def nearest_facility(
 
 
 def _estimate_elsewhere(
-    graph: CompactGraph,
+    place_pieces: tuple[np.ndarray, np.ndarray],
     place_lon: np.ndarray,
     place_lat: np.ndarray,
-    place_node: np.ndarray,
     facilities: tuple[np.ndarray, np.ndarray, np.ndarray],
     mode: str,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Estimate each place's nearest facility among those outside the place's piece of ``graph``.
+    """Estimate each place's nearest facility among those outside the pieces the place reaches.
 
-    ``facilities`` is ``(lon, lat, piece)``, with piece -1 for facilities off
-    the graph. Returns the estimated time in seconds and the facility index
-    (``inf`` and -1 when there is none).
+    ``place_pieces`` is the piece of each place's node and the main piece it
+    may also use (-1 if none), from :meth:`PlaceSnap.pieces`. ``facilities``
+    is ``(lon, lat, piece)``, with piece -1 for facilities off the graph.
+    Returns the estimated time in seconds and the facility index (``inf``
+    and -1 when there is none).
     """
     facility_lon, facility_lat, facility_piece = facilities
-    place_piece = graph.piece(place_node)
+    own_piece, main_piece = place_pieces
     time_s = np.full(len(place_lon), np.inf)
     facility = np.full(len(place_lon), -1, dtype=np.int64)
-    for piece in np.unique(place_piece):
-        places = np.flatnonzero(place_piece == piece)
-        elsewhere = np.flatnonzero(facility_piece != piece)
+    for own, main in set(zip(own_piece.tolist(), main_piece.tolist())):
+        places = np.flatnonzero((own_piece == own) & (main_piece == main))
+        # Off-graph facilities have piece -1, which is never a reached piece.
+        elsewhere = np.flatnonzero((facility_piece != own) & ((facility_piece != main) | (main < 0)))
         if not elsewhere.size:
             continue
         time_s[places], site = estimate_nearest(
@@ -416,8 +461,10 @@ def site_place_times(
     est_site, est_place, est_time = _estimate_pairs(site_lon, site_lat, place_lon, place_lat, mode, limit_s)
     keep = np.ones(est_site.size, dtype=bool)
     for index, (on_graph, site_node, _) in enumerate(site_on):
-        same_piece = graphs[index].piece(site_node[est_site]) == graphs[index].piece(snap.node[est_place])
-        keep &= ~(on_graph[est_site] & (snap.graph_index[est_place] == index) & same_piece)
+        own_piece, main_piece = snap.pieces(graphs[index], est_place)
+        site_piece = graphs[index].piece(site_node[est_site])
+        reached = (site_piece == own_piece) | (site_piece == main_piece)
+        keep &= ~(on_graph[est_site] & (snap.graph_index[est_place] == index) & reached)
     site_parts.append(est_site[keep])
     place_parts.append(est_place[keep])
     time_parts.append(est_time[keep])
@@ -468,13 +515,12 @@ def _network_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     reversed_csr = reversed_adjacency(graph)
     batch = max(1, MAX_BATCH_CELLS // max(graph.n_nodes, 1))
-    place_node = snap.node[served]
     site_parts, place_parts, time_parts = [], [], []
     for start in range(0, sites.size, batch):
         chunk = sites[start:start + batch]
         node_time = dijkstra(reversed_csr, directed=True, indices=site_node[chunk], limit=limit_s)
         node_time = np.atleast_2d(node_time)
-        total = node_time[:, place_node] + snap.access_s[served][None, :] + egress_s[chunk][:, None]
+        total = snap.times_from(node_time, served)[0] + egress_s[chunk][:, None]
         rows, columns = np.nonzero(total <= limit_s)
         site_parts.append(chunk[rows])
         place_parts.append(served[columns])
