@@ -1,6 +1,6 @@
 """Join a city street graph to the MTC road graph, for trips that leave the city extract.
 
-The joined graph holds both graphs side by side (the MTC nodes first, then the
+The joined graph contains both graphs side by side (the MTC nodes first, then the
 city nodes) plus connector edges, both ways, between each MTC node and its
 nearest city node when they are at most ``parameters.JOIN_TOLERANCE_M`` apart.
 A connector takes the gap at ``parameters.JOIN_SPEED_KPH`` for the mode. A
@@ -119,6 +119,9 @@ def joined_graph(city: CompactGraph, mtc: CompactGraph) -> JoinedGraph:
             return cached[2]
     joined = join_graphs(city, mtc)
     with _joined_cache_lock:
+        # Drop the joins of graphs that were replaced, so a long-running process keeps one per pair.
+        for stale in [k for k, (c, m, _) in _joined_cache.items() if c() is None or m() is None]:
+            del _joined_cache[stale]
         _joined_cache[key] = (weakref.ref(city), weakref.ref(mtc), joined)
     return joined
 
