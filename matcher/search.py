@@ -17,6 +17,7 @@ from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext as _
 
 from geoservices.models import District, Need, SearchRecord
+from geoservices.phones import phone_links
 from geoservices.vocabulary import INSTITUTION_CHOICES
 from matcher.catalogue import SearchCatalogue, search_catalogue
 from matcher.models import SearchImpression
@@ -258,6 +259,7 @@ def _facility_output(item: dict, rank: int, region_names: dict[str, str], distri
         "institution_label": str(institution_labels.get(facility.institution, facility.institution)),
         "address": facility.address,
         "phone": facility.phone,
+        "phones": phone_links(facility.phone, facility.spatial_ubigeo),
         "hours": facility.hours,
         "location": {"lat": round(facility.location.y, 6), "lon": round(facility.location.x, 6)},
         "travel_time_min": None if travel.minutes is None else round(travel.minutes, 1),

@@ -718,15 +718,6 @@
 
   /* ---------- results ---------- */
 
-  function phoneNumbers(text) {
-    // The registry sometimes lists several numbers in one field.
-    return String(text || "").split(/[\/,;]| - |\by\b/).map(function (part) {
-      return part.trim();
-    }).filter(function (part) {
-      return part.replace(/\D/g, "").length >= 6;
-    });
-  }
-
   function travelLine(facility) {
     var time = facility.travel_time_min === null || facility.travel_time_min === undefined
       ? gettext("unknown time")
@@ -757,37 +748,20 @@
     return definition;
   }
 
-  // Turn a registry phone into a number a mobile can dial from anywhere in Peru.
-  // Seven-digit landlines in Lima and Callao need the area code 1, numbers written
-  // with a trunk 0 (041-477044) drop it, and nine-digit numbers starting with 9 are mobiles.
-  function dialNumber(number, ubigeo) {
-    var digits = number.replace(/\D/g, "");
-    var limaOrCallao = /^(15|07)/.test(ubigeo || "");
-    if (digits.length === 7 && limaOrCallao) {
-      return "+511" + digits;
-    }
-    if (digits.length === 9 && digits.charAt(0) === "9") {
-      return "+51" + digits;
-    }
-    if ((digits.length === 8 || digits.length === 9) && digits.charAt(0) === "0") {
-      return "+51" + digits.slice(1);
-    }
-    return digits;
-  }
-
-  function phoneLinks(text, ubigeo) {
-    var numbers = phoneNumbers(text);
-    if (!numbers.length) {
+  // The server splits the registry field into numbers and gives each the number
+  // a mobile can dial from anywhere in Peru (geoservices/phones.py).
+  function phoneLinks(text, phones) {
+    if (!phones || !phones.length) {
       return text ? String(text) : "";
     }
     var wrapper = element("span");
-    numbers.forEach(function (number, index) {
+    phones.forEach(function (phone, index) {
       if (index) {
         wrapper.appendChild(document.createTextNode(" · "));
       }
-      var link = element("a", "phone-link", number);
-      link.href = "tel:" + dialNumber(number, ubigeo);
-      link.setAttribute("aria-label", interpolate(gettext("Call %s"), [number]));
+      var link = element("a", "phone-link", phone.number);
+      link.href = "tel:" + phone.dial;
+      link.setAttribute("aria-label", interpolate(gettext("Call %s"), [phone.number]));
       wrapper.appendChild(link);
     });
     return wrapper;
@@ -814,7 +788,7 @@
     addDetail(details, gettext("Institution"), facility.institution_label || facility.institution);
     addDetail(details, gettext("Address"), [facility.address, facility.district && facility.district.name]
       .filter(Boolean).join(", "));
-    addDetail(details, gettext("Phone"), facility.phone ? phoneLinks(facility.phone, facility.district && facility.district.ubigeo) : gettext("Not listed"));
+    addDetail(details, gettext("Phone"), facility.phone ? phoneLinks(facility.phone, facility.phones) : gettext("Not listed"));
     var hours = addDetail(details, gettext("Opening hours"), facility.hours || gettext("Not listed"));
     var openBadge = facility.hours ? openNowBadge(facility.hours) : null;
     if (openBadge) {
