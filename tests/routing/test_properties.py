@@ -15,6 +15,10 @@ VENTANILLA = Path(settings.GEOSALUD["SOURCE_DATA_DIR"]) / "osm_network" / "lima_
 GRAPHS = build_graphs(VENTANILLA)
 # Rounding of float sums along different paths.
 TOLERANCE_S = 1e-6
+# The GraphML file stores edge lengths rounded, and osmnx measured them on a
+# slightly different sphere, so a straight street may come out a fraction of a
+# millimetre shorter than the great circle between its ends.
+LENGTH_ROUNDING_M = 0.01
 
 
 def _node(mode):
@@ -78,4 +82,4 @@ def test_time_never_beats_straight_line(mode, data):
     top_speed_mps = float(np.max(graph.length_m / graph.adjacency.data))
     a, b = data.draw(_node(mode)), data.draw(_node(mode))
     straight_m = haversine_m(graph.node_lon[a], graph.node_lat[a], graph.node_lon[b], graph.node_lat[b])
-    assert _time(mode, a, b) >= straight_m / top_speed_mps - TOLERANCE_S
+    assert _time(mode, a, b) >= (straight_m - LENGTH_ROUNDING_M) / top_speed_mps - TOLERANCE_S
