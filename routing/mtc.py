@@ -3,8 +3,10 @@
 The MTC layers are lines whose junctions do not share exact points. Building a
 graph takes five steps:
 
-1. Planned roads (``superficie == "proyectada"``) are dropped, and each line
-   gets a speed from its surface.
+1. Planned roads (``superficie == "proyectada"``) are dropped, and so are
+   long straight stretches of the departmental and vecinal layers in the
+   lowland Amazon departments (``drop_straight_stretches``), which carry no
+   surface attribute. Each line gets a speed from its surface.
 2. Each line end is joined to the nearest vertex of another line within
    ``SNAP_TOLERANCE_M``.
 3. Where two lines cross and at least one of them is departmental or vecinal,
@@ -86,6 +88,22 @@ UNKNOWN_SURFACE_SPEED_KPH = SURFACE_SPEED_KPH["afirmado"]
 #: Surface value of roads that exist only on paper.
 PLANNED_SURFACE = "proyectada"
 
+#: Departments (layer file names) of the lowland Amazon, where travel is by
+#: river or air and the classifier lists roads that were never built.
+LOWLAND_AMAZON_DEPARTMENTS = ("loreto", "madre_de_dios", "ucayali")
+
+#: Longest straight stretch (two vertices, nothing between) of a surveyed road
+#: in LOWLAND_AMAZON_DEPARTMENTS. In their national layer, which has a surface
+#: attribute, all 12 straight stretches over 10 km are "proyectada" and no
+#: built road has one. Surveyed lines follow bends and were simplified at
+#: about 1 m, so a longer stretch is a line drawn across the forest on paper.
+#: Coastal desert highways do run straight for 10-37 km, so the rule is not
+#: applied outside these departments.
+MAX_STRAIGHT_STRETCH_M = 10_000.0
+
+#: Levels without a surface attribute, where the straight-stretch rule applies.
+UNSURFACED_LEVELS = ("departamental", "vecinal")
+
 #: Level of the national lines, whose crossings with each other are not joined.
 NATIONAL_LEVEL = "nacional"
 
@@ -117,6 +135,8 @@ class MtcReport:
 
     lines: int
     planned_dropped: int
+    #: Straight stretches cut by ``drop_straight_stretches``.
+    straight_dropped: int
     vertices: int
     nodes: int
     edges: int
@@ -152,6 +172,36 @@ def read_lines(paths: list[Path]) -> gpd.GeoDataFrame:
         crs=frames[0].crs,
     )
     return lines.explode(index_parts=False).reset_index(drop=True)
+
+
+def drop_straight_stretches(lines: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """Cut out straight stretches longer than ``MAX_STRAIGHT_STRETCH_M`` from lowland Amazon lines.
+
+    Applies only to ``UNSURFACED_LEVELS`` lines of ``LOWLAND_AMAZON_DEPARTMENTS``.
+    The rest of each cut line is kept as separate single lines. Returns the
+    lines and the number of stretches cut.
+    """
+    candidate = (lines["level"].isin(UNSURFACED_LEVELS) & lines["department"].isin(LOWLAND_AMAZON_DEPARTMENTS)).to_numpy()
+    projected = shapely.get_coordinates(lines.to_crs(SNAP_CRS).geometry.values)
+    lonlat, line = shapely.get_coordinates(lines.geometry.values, return_index=True)
+    step_m = np.hypot(*(projected[1:] - projected[:-1]).T)
+    long_step = (line[1:] == line[:-1]) & (step_m > MAX_STRAIGHT_STRETCH_M) & candidate[line[1:]]
+    if not long_step.any():
+        return lines, 0
+
+    cut_lines = np.unique(line[1:][long_step])
+    rows, geometries = [], []
+    for index in cut_lines:
+        vertex = np.flatnonzero(line == index)
+        # Start a new part after each long step, then keep parts of two or more vertices.
+        breaks = np.flatnonzero(long_step[vertex[:-1]]) + 1
+        for part in np.split(lonlat[vertex], breaks):
+            if len(part) >= 2:
+                rows.append(index)
+                geometries.append(shapely.linestrings(part))
+    parts = gpd.GeoDataFrame(lines.drop(columns="geometry").iloc[rows], geometry=geometries, crs=lines.crs)
+    kept = lines[~np.isin(np.arange(len(lines)), cut_lines)]
+    return pd.concat([kept, parts], ignore_index=True), int(long_step.sum())
 
 
 def speeds_kph(surface: pd.Series) -> np.ndarray:
@@ -207,6 +257,7 @@ def build_mtc_graph(paths: list[Path]) -> tuple[CompactGraph, MtcReport]:
     lines = read_lines(paths)
     planned = (lines["superficie"] == PLANNED_SURFACE).to_numpy()
     lines = lines[~planned].reset_index(drop=True)
+    lines, straight_dropped = drop_straight_stretches(lines)
     vertices = _vertices(lines)
 
     end_pairs = _snap_line_ends(vertices)
@@ -221,7 +272,7 @@ def build_mtc_graph(paths: list[Path]) -> tuple[CompactGraph, MtcReport]:
     tail, head = node_of_vertex[tail], node_of_vertex[head]
 
     piece, keep_piece = _pieces(len(vertices.line), tail, head, length_m)
-    counts = {"planned": int(planned.sum()), "snapped": len(end_pairs[0]), "crossings": len(crossing_pairs[0])}
+    counts = {"planned": int(planned.sum()), "straight": straight_dropped, "snapped": len(end_pairs[0]), "crossings": len(crossing_pairs[0])}
     report = _report(lines, vertices, node_of_vertex, kept, (tail, head, length_m, edge_line), (piece, keep_piece), counts)
     keep_edge = keep_piece[piece[tail]]
     tail, head, length_m, travel_time_s = tail[keep_edge], head[keep_edge], length_m[keep_edge], travel_time_s[keep_edge]
@@ -394,6 +445,7 @@ def _report(
     return MtcReport(
         lines=len(lines),
         planned_dropped=counts["planned"],
+        straight_dropped=counts["straight"],
         vertices=len(vertices.line),
         nodes=int(node_kept.sum()),
         edges=int(2 * edge_kept.sum()),
@@ -446,6 +498,8 @@ def mtc_rules_digest() -> str:
         "thin_spacing_m": THIN_SPACING_M,
         "min_piece_length_m": MIN_PIECE_LENGTH_M,
         "joined_crossings": "unless both national",
+        "max_straight_stretch_m": MAX_STRAIGHT_STRETCH_M,
+        "straight_stretch_departments": LOWLAND_AMAZON_DEPARTMENTS,
         "walk_speed_kph": parameters.MTC_WALK_SPEED_KPH,
         "format": 2,
     }

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 from django.conf import settings
 from scipy.sparse.csgraph import connected_components, dijkstra
 
@@ -117,3 +118,46 @@ def test_national_network_mostly_connected():
     main = np.flatnonzero(graph.piece(np.arange(graph.n_nodes)) == graph.main_piece)
     times, _ = one_to_many(graph, int(main[0]), main[::500], graph.network_limit_s)
     assert np.all(np.isfinite(times))
+
+
+UCAYALI = sorted(ROADS.glob("*/*_ucayali.geojson"))
+
+
+def test_purus_straight_stretches_cut():
+    lines = mtc.read_lines(UCAYALI)
+    kept, cut = mtc.drop_straight_stretches(lines)
+    # UC-106 (Puerto Esperanza - Madre de Dios limit, Purús) is drawn with straight 10-13 km stretches.
+    assert cut == 5
+    projected = kept[kept["level"].isin(mtc.UNSURFACED_LEVELS)].to_crs(mtc.SNAP_CRS)
+    coords, line = shapely.get_coordinates(projected.geometry.values, return_index=True)
+    steps = np.hypot(*(coords[1:] - coords[:-1]).T)[line[1:] == line[:-1]]
+    assert steps.max() <= mtc.MAX_STRAIGHT_STRETCH_M
+    assert kept["department"].eq("ucayali").all()
+    assert kept.length.sum() < lines.length.sum()
+
+
+def test_straight_stretches_kept_on_national_and_coast():
+    national = mtc.read_lines(sorted((ROADS / "nacional").glob("*_ucayali.geojson")))
+    assert mtc.drop_straight_stretches(national)[1] == 0
+    # The vecinal layer of Ica has an 11.6 km straight desert road (IC-792, Nazca) that stays.
+    ica = mtc.read_lines(sorted(ROADS.glob("*/*_ica.geojson")))
+    kept, cut = mtc.drop_straight_stretches(ica)
+    assert cut == 0
+    assert len(kept) == len(ica)
+
+
+def test_lowland_national_stretches_all_planned():
+    # The evidence behind MAX_STRAIGHT_STRETCH_M: every long straight stretch of a lowland national road is planned.
+    paths = [ROADS / "nacional" / f"red_vial_nacional_{name}.geojson" for name in mtc.LOWLAND_AMAZON_DEPARTMENTS]
+    lines = mtc.read_lines(paths)
+    coords, line = shapely.get_coordinates(lines.to_crs(mtc.SNAP_CRS).geometry.values, return_index=True)
+    steps = np.hypot(*(coords[1:] - coords[:-1]).T)
+    long_step = (line[1:] == line[:-1]) & (steps > mtc.MAX_STRAIGHT_STRETCH_M)
+    surfaces = lines["superficie"].to_numpy()[line[1:][long_step]]
+    assert len(surfaces) == 12
+    assert set(surfaces) == {mtc.PLANNED_SURFACE}
+
+
+def test_ucayali_graph_reports_cut_stretches():
+    _, report = mtc.build_mtc_graph(UCAYALI)
+    assert report.straight_dropped == 5
