@@ -1,7 +1,9 @@
 """Load needs, services and insurance acceptance, and infer each facility's services.
 
 The registry lists no services, so each facility is assumed to offer what
-MINSA's categorisation norm requires of its category (``data/services/services.json``).
+MINSA's categorisation norm requires of its category (``data/services/services.json``),
+except that specialised institutes get only specialised services plus those
+the file lists for their RENAES code.
 Rows an admin has confirmed or corrected (``inferred=False``) are never touched.
 """
 import json
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from geoservices.models import Facility, FacilityService, InsuranceAcceptance, Need, Service
 
@@ -88,23 +91,58 @@ def _load_insurance(table: dict, report: LoadReport) -> None:
 
 
 def infer_facility_services() -> LoadReport:
-    """Derive ``FacilityService`` rows from each facility's category.
+    """Derive ``FacilityService`` rows from each facility's category and the per-facility list.
 
+    Specialised institutes (by registry classification) are inferred as the
+    specialised category of their level, so they get no general services.
     Inferred rows are rebuilt; rows an admin has set (``inferred=False``) stay.
     """
     report = LoadReport("facility_services")
     categories_by_service = dict(Service.objects.values_list("code", "categories"))
+    rules = json.loads(services_file().read_text(encoding="utf-8"))
+    specialised = frozenset(rules["specialised"]["classifications"])
+    listed = _listed_services(rules["facility_services"], set(categories_by_service))
+    facilities = Facility.objects.filter(~Q(category="") | Q(renaes_code__in=listed)).values_list(
+        "id", "renaes_code", "category", "classification"
+    )
     with transaction.atomic():
         manual = set(FacilityService.objects.filter(inferred=False).values_list("facility_id", "service_id"))
         deleted, _ = FacilityService.objects.filter(inferred=True).delete()
-        rows = [
-            FacilityService(facility_id=facility_id, service_id=service, offered=True, inferred=True)
-            for facility_id, category in Facility.objects.exclude(category="").values_list("id", "category")
-            for service, categories in categories_by_service.items()
-            if category in categories and (facility_id, service) not in manual
-        ]
+        rows = []
+        for facility_id, code, category, classification in facilities:
+            category = inference_category(category, classification, specialised)
+            offered = {service for service, categories in categories_by_service.items() if category in categories}
+            rows += [
+                FacilityService(facility_id=facility_id, service_id=service, offered=True, inferred=True)
+                for service in sorted(offered | listed.get(code, set()))
+                if (facility_id, service) not in manual
+            ]
         FacilityService.objects.bulk_create(rows, batch_size=5000)
     report.created = len(rows)
     report.notes.append(f"{deleted} inferred rows replaced, {len(manual)} admin rows kept")
     logger.info("%s", report.summary())
     return report
+
+
+def inference_category(category: str, classification: str, specialised: frozenset[str]) -> str:
+    """Return the category whose services a facility is assumed to offer.
+
+    A facility classified as a specialised institute with a general level II
+    or III category (``III-2``) is treated as ``III-E`` (or ``II-E``).
+    """
+    level, _, _ = category.partition("-")
+    if classification in specialised and level in ("II", "III"):
+        return f"{level}-E"
+    return category
+
+
+def _listed_services(entries: list[dict], known: set[str]) -> dict[str, set[str]]:
+    """Return the services listed per RENAES code, rejecting unknown service codes."""
+    listed = {}
+    for entry in entries:
+        unknown = set(entry["services"]) - known
+        if unknown:
+            msg = f"services.json lists unknown services {sorted(unknown)} for {entry['renaes_code']}."
+            raise ValueError(msg)
+        listed[entry["renaes_code"]] = set(entry["services"])
+    return listed

@@ -117,3 +117,52 @@ def test_forced_reload_reports_unchanged_rows():
     assert report.created == 0
     assert report.updated == 0
     assert report.unchanged == Facility.objects.count()
+
+
+def _services_of(renaes_code: str) -> set[str]:
+    return set(FacilityService.objects.filter(facility__renaes_code=renaes_code).values_list("service_id", flat=True))
+
+
+def test_specialised_institute_gets_no_general_services():
+    neurology = Facility.objects.get(renaes_code="00006209")
+    assert neurology.category == "III-2"
+    assert neurology.classification == "INSTITUTOS DE SALUD ESPECIALIZADOS"
+    services = _services_of("00006209")
+    assert "prenatal_care" not in services
+    assert "childbirth" not in services
+    assert "general_consultation" not in services
+    assert "vaccination" not in services
+
+
+def test_general_hospital_keeps_general_services():
+    general = Facility.objects.filter(category="III-1").exclude(classification="INSTITUTOS DE SALUD ESPECIALIZADOS").first()
+    services = _services_of(general.renaes_code)
+    assert {"prenatal_care", "childbirth", "emergency"} <= services
+
+
+def test_maternal_institute_keeps_prenatal_and_childbirth():
+    services = _services_of("00006208")  # INSTITUTO NACIONAL MATERNO PERINATAL, III-2, specialised
+    assert "prenatal_care" in services
+    assert "childbirth" in services
+    assert "dental" not in services
+
+
+def test_admin_set_service_survives_inference():
+    from geoservices.loaders.services import infer_facility_services
+
+    neurology = Facility.objects.get(renaes_code="00006209")
+    FacilityService.objects.create(facility=neurology, service_id="mental_health", offered=True, inferred=False)
+    infer_facility_services()
+    row = FacilityService.objects.get(facility=neurology, service_id="mental_health")
+    assert row.inferred is False
+    assert "prenatal_care" not in _services_of("00006209")
+
+
+def test_inference_category_rules():
+    from geoservices.loaders.services import inference_category
+
+    specialised = frozenset({"INSTITUTOS DE SALUD ESPECIALIZADOS"})
+    assert inference_category("III-2", "INSTITUTOS DE SALUD ESPECIALIZADOS", specialised) == "III-E"
+    assert inference_category("II-2", "INSTITUTOS DE SALUD ESPECIALIZADOS", specialised) == "II-E"
+    assert inference_category("III-2", "HOSPITALES O CLINICAS DE ATENCION GENERAL", specialised) == "III-2"
+    assert inference_category("I-3", "INSTITUTOS DE SALUD ESPECIALIZADOS", specialised) == "I-3"
