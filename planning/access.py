@@ -12,14 +12,23 @@ many places at once:
   from that place is a straight-line estimate.
 * A facility (or a planned site) is on a graph when its nearest node of that
   graph is within the graph's access limit. The walk from the node to it is
-  counted.
-* A routed place reaches the facilities on its piece of its graph over the
-  network only. A facility that the network does not reach within the
-  graph's search limit (``CompactGraph.network_limit_s``) is unreachable
-  from there, never replaced by a shorter estimate. Facilities off the
-  place's graph, or on another piece of it (the MTC graph keeps rural road
-  networks that no mapped road joins to the rest), get the straight-line
-  estimate.
+  counted. A facility whose node is on a small piece of the graph is also
+  joined to the nearest node of the main piece, when that is within the
+  limit too. Places on the main piece reach it there, as in the family search.
+* A routed place reaches the facilities that share a piece with it over the
+  network. A facility that the network does not reach within the graph's
+  search limit (``CompactGraph.network_limit_s``) is unreachable that way,
+  never replaced by a shorter estimate. On a graph whose access rule allows
+  a direct walk (the MTC lines, ``AccessRule.direct_walk``), the place may
+  instead walk straight across country to such a facility up to the access
+  limit, whichever is faster. Facilities off the place's graph, or on
+  another piece of it (the MTC graph keeps rural road networks that no
+  mapped road joins to the rest), get the straight-line estimate.
+
+NOTE: a place is routed on one graph only. The family search also tries the
+MTC graph for destinations that the origin's city graph does not reach, and
+trips joining city streets and MTC lines (``routing.join``). Coverage gives
+those facilities the straight-line estimate instead.
 
 Times are in seconds. Coordinates are EPSG:4326 degrees. Nothing here imports
 Django, so the module runs in benchmarks and workers without the app.
@@ -28,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -224,6 +234,74 @@ def snap_sites(graph: CompactGraph, lon: np.ndarray, lat: np.ndarray) -> tuple[n
     return on_graph, node, rule.leg(distance_m)[1]
 
 
+@dataclass(frozen=True)
+class SiteSnap:
+    """Joins of facilities or sites to one graph, made as the family search joins its destinations.
+
+    Attributes
+    ----------
+    on_graph, node, egress_s
+        As returned by :func:`snap_sites`.
+    main_node, main_egress_s
+        For a site on the graph whose node is on a small piece: the nearest
+        node of the main piece and the walk in seconds from it, when that is
+        within the access limit too; -1 and ``inf`` elsewhere. Places on the
+        main piece reach the site through it.
+    piece, main_piece
+        The piece of ``node`` (-1 for a site off the graph), and the graph's
+        main piece where ``main_node`` is set (-1 elsewhere).
+    """
+
+    on_graph: np.ndarray
+    node: np.ndarray
+    egress_s: np.ndarray
+    main_node: np.ndarray
+    main_egress_s: np.ndarray
+    piece: np.ndarray
+    main_piece: np.ndarray
+
+    def sources(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the site index, graph node and egress time (s) of every join, a site possibly twice."""
+        own = np.flatnonzero(self.on_graph)
+        main = np.flatnonzero(self.main_node >= 0)
+        return (
+            np.concatenate([own, main]),
+            np.concatenate([self.node[own], self.main_node[main]]),
+            np.concatenate([self.egress_s[own], self.main_egress_s[main]]),
+        )
+
+
+def join_sites(graph: CompactGraph, lon: np.ndarray, lat: np.ndarray) -> SiteSnap:
+    """Join facilities or sites to one graph, with the main-piece join of the family search."""
+    rule = access_rule_of(graph)
+    on_graph, node, egress_s = snap_sites(graph, lon, lat)
+    main_node = np.full(len(node), -1, dtype=np.int64)
+    main_egress_s = np.full(len(node), np.inf)
+    on_small = np.flatnonzero(on_graph & (graph.piece(node) != graph.main_piece))
+    if on_small.size:
+        nearest, distance_m = graph.nearest_main_nodes(lon[on_small], lat[on_small])
+        within = distance_m <= rule.max_distance_m
+        main_node[on_small[within]] = nearest[within]
+        main_egress_s[on_small[within]] = rule.leg(distance_m[within])[1]
+    piece = np.where(on_graph, graph.piece(node), -1)
+    main_piece = np.where(main_node >= 0, graph.main_piece, -1)
+    return SiteSnap(on_graph, node, egress_s, main_node, main_egress_s, piece, main_piece)
+
+
+def shares_piece(first: tuple, second: tuple) -> np.ndarray:
+    """Tell whether two joins share a piece of a graph, so that its network links them.
+
+    Each join is ``(piece, other piece)`` with -1 for none, as from
+    :meth:`PlaceSnap.pieces` or :class:`SiteSnap`. Arrays broadcast.
+    """
+    shared = np.zeros(np.broadcast(*first, *second).shape, dtype=bool)
+    for one in first:
+        for other in second:
+            one, other = np.asarray(one), np.asarray(other)
+            shared |= (one >= 0) & (one == other)
+    return shared
+
+
 def estimate_nearest(
     place_lon: np.ndarray, place_lat: np.ndarray, site_lon: np.ndarray, site_lat: np.ndarray, mode: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -235,14 +313,24 @@ def estimate_nearest(
         Estimated travel time in seconds and the site index; ``inf`` and -1
         when there are no sites.
     """
+    straight_m, site = nearest_site(place_lon, place_lat, site_lon, site_lat)
+    return estimate_route(straight_m, mode)[1], site
+
+
+def nearest_site(
+    place_lon: np.ndarray, place_lat: np.ndarray, site_lon: np.ndarray, site_lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each place's straight-line distance in metres to its nearest site and that site's index.
+
+    Both are ``inf`` and -1 when there are no sites.
+    """
     n_places = len(place_lon)
     if len(site_lon) == 0 or n_places == 0:
         return np.full(n_places, np.inf), np.full(n_places, -1, dtype=np.int64)
     tree = cKDTree(unit_vectors(site_lon, site_lat))
     _, site = tree.query(unit_vectors(place_lon, place_lat))
     site = np.asarray(site, dtype=np.int64)
-    straight_m = haversine_m(place_lon, place_lat, np.asarray(site_lon)[site], np.asarray(site_lat)[site])
-    return estimate_route(straight_m, mode)[1], site
+    return haversine_m(place_lon, place_lat, np.asarray(site_lon)[site], np.asarray(site_lat)[site]), site
 
 
 def multi_source_times(
@@ -346,69 +434,92 @@ def nearest_facility(
         served = np.flatnonzero(snap.graph_index == index)
         if served.size == 0 or facility_lon.size == 0:
             continue
-        on_graph, facility_node, egress_s = snap_sites(graph, facility_lon, facility_lat)
-        on_index = np.flatnonzero(on_graph)
+        sites = join_sites(graph, facility_lon, facility_lat)
+        place_pieces = snap.pieces(graph, served)
+        facilities = (facility_lon, facility_lat, (sites.piece, sites.main_piece))
+        rule = access_rule_of(graph)
 
-        # Facilities off this graph, or on a piece of it that the place does not reach:
-        # straight-line estimate.
-        off_time, off_facility = _estimate_elsewhere(
-            snap.pieces(graph, served), place_lon[served], place_lat[served],
-            (facility_lon, facility_lat, np.where(on_graph, graph.piece(facility_node), -1)), mode,
-        )
-
-        # Facilities on this graph: network time, never an estimate. Pieces share no
-        # edge, so the search reaches from each facility only the places of its piece.
-        net_time = np.full(served.size, np.inf)
-        net_facility = np.full(served.size, -1, dtype=np.int64)
-        if on_index.size:
-            node_time, node_source = multi_source_times(
-                reversed_adjacency(graph), facility_node[on_index], egress_s[on_index], graph.network_limit_s
-            )
-            net_time, used_node = snap.times_from(node_time, served)
-            reached = node_source[used_node]
-            net_facility = np.where(reached >= 0, on_index[np.maximum(reached, 0)], -1)
-
-        use_network = net_time <= off_time
-        time_s[served] = np.where(use_network, net_time, off_time)
-        facility[served] = np.where(use_network, net_facility, off_facility)
-        method[served] = np.where(use_network & np.isfinite(net_time), ROAD_NETWORK, ESTIMATE)
+        # Three candidates per place. The first is the network to the facilities on its
+        # pieces, the second the direct walk across country to them where the graph's rule
+        # allows it, the third the straight-line estimate to every other facility.
+        # The order makes a tie keep the network.
+        options = [
+            _network_nearest(graph, sites, served, snap),
+            _nearest_by_piece(place_pieces, place_lon[served], place_lat[served], facilities, True, rule.direct_walk_s),
+            _nearest_by_piece(
+                place_pieces, place_lon[served], place_lat[served], facilities, False,
+                lambda straight_m: estimate_route(straight_m, mode)[1],
+            ),
+        ]
+        option_time = np.vstack([option[0] for option in options])
+        option_facility = np.vstack([option[1] for option in options])
+        best = np.argmin(option_time, axis=0)
+        columns = np.arange(served.size)
+        time_s[served] = option_time[best, columns]
+        facility[served] = option_facility[best, columns]
+        method[served] = np.where((best < 2) & np.isfinite(time_s[served]), ROAD_NETWORK, ESTIMATE)
         logger.info(
-            "Graph %s served %d places with %d facilities on it (%s)", index, served.size, on_index.size, mode
+            "Graph %s served %d places with %d facilities on it (%s)",
+            index, served.size, int(sites.on_graph.sum()), mode,
         )
 
     facility = np.where(np.isfinite(time_s), facility, -1)
     return NearestResult(time_s=time_s, facility=facility, method=method)
 
 
-def _estimate_elsewhere(
+def _network_nearest(
+    graph: CompactGraph, sites: SiteSnap, served: np.ndarray, snap: PlaceSnap
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each served place's network time (s) to its nearest site on the graph and that site.
+
+    Pieces share no edge, so the search reaches from each site only the
+    places of its pieces. ``inf`` and -1 where no site is reached.
+    """
+    source_site, source_node, source_egress_s = sites.sources()
+    if not source_site.size:
+        return np.full(served.size, np.inf), np.full(served.size, -1, dtype=np.int64)
+    node_time, node_source = multi_source_times(
+        reversed_adjacency(graph), source_node, source_egress_s, graph.network_limit_s
+    )
+    net_time, used_node = snap.times_from(node_time, served)
+    reached = node_source[used_node]
+    return net_time, np.where(reached >= 0, source_site[np.maximum(reached, 0)], -1)
+
+
+def _nearest_by_piece(
     place_pieces: tuple[np.ndarray, np.ndarray],
     place_lon: np.ndarray,
     place_lat: np.ndarray,
-    facilities: tuple[np.ndarray, np.ndarray, np.ndarray],
-    mode: str,
+    facilities: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]],
+    on_shared_piece: bool,
+    time_for: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Estimate each place's nearest facility among those outside the pieces the place reaches.
+    """Time each place to its nearest facility by straight line, among those on or off its pieces.
 
     ``place_pieces`` is the piece of each place's node and the main piece it
     may also use (-1 if none), from :meth:`PlaceSnap.pieces`. ``facilities``
-    is ``(lon, lat, piece)``, with piece -1 for facilities off the graph.
-    Returns the estimated time in seconds and the facility index (``inf``
-    and -1 when there is none).
+    is ``(lon, lat, (piece, main piece))`` from :class:`SiteSnap`. With
+    ``on_shared_piece`` the candidates are the facilities that share a piece
+    with the place, else all others (off the graph or on unreached pieces).
+    ``time_for`` turns straight-line metres into seconds (``inf`` where the
+    trip is not allowed); it must grow with distance, since only the nearest
+    candidate is timed. Returns the time in seconds and the facility index
+    (``inf`` and -1 when there is none).
     """
-    facility_lon, facility_lat, facility_piece = facilities
+    facility_lon, facility_lat, facility_pieces = facilities
     own_piece, main_piece = place_pieces
     time_s = np.full(len(place_lon), np.inf)
     facility = np.full(len(place_lon), -1, dtype=np.int64)
     for own, main in set(zip(own_piece.tolist(), main_piece.tolist())):
         places = np.flatnonzero((own_piece == own) & (main_piece == main))
-        # Off-graph facilities have piece -1, which is never a reached piece.
-        elsewhere = np.flatnonzero((facility_piece != own) & ((facility_piece != main) | (main < 0)))
-        if not elsewhere.size:
+        candidates = np.flatnonzero(shares_piece((own, main), facility_pieces) == on_shared_piece)
+        if not candidates.size:
             continue
-        time_s[places], site = estimate_nearest(
-            place_lon[places], place_lat[places], facility_lon[elsewhere], facility_lat[elsewhere], mode
+        straight_m, site = nearest_site(
+            place_lon[places], place_lat[places], facility_lon[candidates], facility_lat[candidates]
         )
-        facility[places] = elsewhere[site]
+        time_s[places] = time_for(straight_m)
+        facility[places] = np.where(np.isfinite(time_s[places]), candidates[site], -1)
     return time_s, facility
 
 
@@ -455,42 +566,64 @@ def site_place_times(
         snap = snap_places(graphs, place_lon, place_lat)
 
     site_parts, place_parts, time_parts = [], [], []
-    site_on = [snap_sites(graph, site_lon, site_lat) for graph in graphs]
+    joins = [join_sites(graph, site_lon, site_lat) for graph in graphs]
 
     # Straight-line pairs, except where place and site share a graph and a piece of it.
     est_site, est_place, est_time = _estimate_pairs(site_lon, site_lat, place_lon, place_lat, mode, limit_s)
     keep = np.ones(est_site.size, dtype=bool)
-    for index, (on_graph, site_node, _) in enumerate(site_on):
-        own_piece, main_piece = snap.pieces(graphs[index], est_place)
-        site_piece = graphs[index].piece(site_node[est_site])
-        reached = (site_piece == own_piece) | (site_piece == main_piece)
-        keep &= ~(on_graph[est_site] & (snap.graph_index[est_place] == index) & reached)
+    for index, sites in enumerate(joins):
+        linked = shares_piece(snap.pieces(graphs[index], est_place), (sites.piece[est_site], sites.main_piece[est_site]))
+        keep &= ~((snap.graph_index[est_place] == index) & linked)
     site_parts.append(est_site[keep])
     place_parts.append(est_place[keep])
     time_parts.append(est_time[keep])
 
     for index, graph in enumerate(graphs):
-        on_graph, site_node, egress_s = site_on[index]
         served = np.flatnonzero(snap.graph_index == index)
-        sites = np.flatnonzero(on_graph)
-        if served.size and sites.size:
-            parts = _network_pairs(graph, sites, site_node, egress_s, served, snap, limit_s)
+        if not served.size or not joins[index].on_graph.any():
+            continue
+        for parts in (
+            _network_pairs(graph, joins[index], served, snap, limit_s),
+            _direct_walk_pairs(graph, joins[index], served, snap, (site_lon, site_lat, place_lon, place_lat), limit_s),
+        ):
             site_parts.append(parts[0])
             place_parts.append(parts[1])
             time_parts.append(parts[2])
 
-    return np.concatenate(site_parts), np.concatenate(place_parts), np.concatenate(time_parts)
+    return _fastest_per_pair(np.concatenate(site_parts), np.concatenate(place_parts), np.concatenate(time_parts))
+
+
+def _fastest_per_pair(
+    site: np.ndarray, place: np.ndarray, time_s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep one row per (site, place), the fastest: a site joined to two pieces, or walked to, gives several."""
+    order = np.lexsort((time_s, place, site))
+    site, place, time_s = site[order], place[order], time_s[order]
+    first = np.ones(site.size, dtype=bool)
+    first[1:] = (site[1:] != site[:-1]) | (place[1:] != place[:-1])
+    return site[first], place[first], time_s[first]
 
 
 def _estimate_pairs(
     site_lon: np.ndarray, site_lat: np.ndarray, place_lon: np.ndarray, place_lat: np.ndarray, mode: str, limit_s: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # The farthest straight line whose estimated time is within the limit.
+    max_route_m = limit_s * parameters.kph_to_mps(parameters.ESTIMATE_SPEED_KPH[mode])
+    site, place, straight_m = _pairs_within(
+        site_lon, site_lat, place_lon, place_lat, max_route_m / parameters.CIRCUITY_FACTOR[mode]
+    )
+    time_s = estimate_route(straight_m, mode)[1]
+    within = time_s <= limit_s
+    return site[within], place[within], time_s[within]
+
+
+def _pairs_within(
+    site_lon: np.ndarray, site_lat: np.ndarray, place_lon: np.ndarray, place_lat: np.ndarray, max_straight_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """List every (site, place) pair at most ``max_straight_m`` apart, with the straight-line distance in metres."""
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
     if site_lon.size == 0 or place_lon.size == 0:
         return empty
-    # The farthest straight line whose estimated time is within the limit.
-    max_route_m = limit_s * parameters.kph_to_mps(parameters.ESTIMATE_SPEED_KPH[mode])
-    max_straight_m = max_route_m / parameters.CIRCUITY_FACTOR[mode]
     tree = cKDTree(unit_vectors(place_lon, place_lat))
     neighbours = tree.query_ball_point(unit_vectors(site_lon, site_lat), r=chord_for_distance(max_straight_m) * 1.0001)
     counts = np.array([len(found) for found in neighbours], dtype=np.int64)
@@ -498,31 +631,50 @@ def _estimate_pairs(
         return empty
     site = np.repeat(np.arange(site_lon.size, dtype=np.int64), counts)
     place = np.concatenate([np.asarray(found, dtype=np.int64) for found in neighbours])
-    straight_m = haversine_m(site_lon[site], site_lat[site], place_lon[place], place_lat[place])
-    time_s = estimate_route(straight_m, mode)[1]
-    within = time_s <= limit_s
-    return site[within], place[within], time_s[within]
+    return site, place, haversine_m(site_lon[site], site_lat[site], place_lon[place], place_lat[place])
+
+
+def _direct_walk_pairs(
+    graph: CompactGraph,
+    sites: SiteSnap,
+    served: np.ndarray,
+    snap: PlaceSnap,
+    points: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    limit_s: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """List the pairs whose direct walk across country is within the limit, on graphs whose rule allows it.
+
+    As in the family search, a place walks straight only to sites on a piece
+    it reaches. ``points`` is ``(site_lon, site_lat, place_lon, place_lat)``.
+    """
+    rule = access_rule_of(graph)
+    if not rule.direct_walk:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    site_lon, site_lat, place_lon, place_lat = points
+    site, column, straight_m = _pairs_within(
+        site_lon, site_lat, place_lon[served], place_lat[served], rule.max_distance_m
+    )
+    place = served[column]
+    time_s = rule.direct_walk_s(straight_m)
+    linked = shares_piece(snap.pieces(graph, place), (sites.piece[site], sites.main_piece[site]))
+    keep = linked & (time_s <= limit_s)
+    return site[keep], place[keep], time_s[keep]
 
 
 def _network_pairs(
-    graph: CompactGraph,
-    sites: np.ndarray,
-    site_node: np.ndarray,
-    egress_s: np.ndarray,
-    served: np.ndarray,
-    snap: PlaceSnap,
-    limit_s: float,
+    graph: CompactGraph, sites: SiteSnap, served: np.ndarray, snap: PlaceSnap, limit_s: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    source_site, source_node, source_egress_s = sites.sources()
     reversed_csr = reversed_adjacency(graph)
     batch = max(1, MAX_BATCH_CELLS // max(graph.n_nodes, 1))
     site_parts, place_parts, time_parts = [], [], []
-    for start in range(0, sites.size, batch):
-        chunk = sites[start:start + batch]
-        node_time = dijkstra(reversed_csr, directed=True, indices=site_node[chunk], limit=limit_s)
+    for start in range(0, source_site.size, batch):
+        chunk = slice(start, start + batch)
+        node_time = dijkstra(reversed_csr, directed=True, indices=source_node[chunk], limit=limit_s)
         node_time = np.atleast_2d(node_time)
-        total = snap.times_from(node_time, served)[0] + egress_s[chunk][:, None]
+        total = snap.times_from(node_time, served)[0] + source_egress_s[chunk][:, None]
         rows, columns = np.nonzero(total <= limit_s)
-        site_parts.append(chunk[rows])
+        site_parts.append(source_site[chunk][rows])
         place_parts.append(served[columns])
         time_parts.append(total[rows, columns])
     return np.concatenate(site_parts), np.concatenate(place_parts), np.concatenate(time_parts)

@@ -99,17 +99,32 @@ class AccessRule:
 
     ``max_distance_m`` is the farthest straight-line distance to the nearest
     node that still counts as served by the graph; the walk is that distance
-    times ``circuity_factor`` at ``speed_kph``.
+    times ``circuity_factor`` at ``speed_kph``. ``direct_walk`` sets whether
+    a point served by the graph may also walk straight to a destination up to
+    ``max_distance_m`` away instead of taking the road: the same walk across
+    country that reaches the road reaches a neighbour.
     """
 
     max_distance_m: float
     speed_kph: float
     circuity_factor: float
+    direct_walk: bool = False
 
     def leg(self, straight_m: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Return the walked length in metres and its time in seconds for straight-line distances."""
         distance_m = np.asarray(straight_m, dtype=float) * self.circuity_factor
         return distance_m, distance_m / parameters.kph_to_mps(self.speed_kph)
+
+    def direct_walk_s(self, straight_m: ArrayLike) -> np.ndarray:
+        """Return the time in seconds of walking straight to each destination, ``inf`` where not allowed.
+
+        The walk is allowed only under a rule with ``direct_walk`` and up to
+        ``max_distance_m`` of straight line.
+        """
+        straight_m = np.asarray(straight_m, dtype=float)
+        if not self.direct_walk:
+            return np.full(straight_m.shape, np.inf)
+        return np.where(straight_m <= self.max_distance_m, self.leg(straight_m)[1], np.inf)
 
 
 #: Walk to a city street graph: the street pace and the estimate's circuity.
@@ -124,4 +139,5 @@ OFFROAD_ACCESS = AccessRule(
     max_distance_m=parameters.MTC_MAX_ACCESS_DISTANCE_M,
     speed_kph=parameters.OFFROAD_WALK_SPEED_KPH,
     circuity_factor=parameters.OFFROAD_CIRCUITY_FACTOR,
+    direct_walk=True,
 )
