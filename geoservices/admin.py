@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from leaflet.admin import LeafletGeoAdmin
 
 from .imports import views as import_views
+from .imports.display import counts_text, restore_sentence
 from .imports.errors import ImportRejected
 from .imports.versions import latest_applied, restore
 from .models import (
@@ -202,14 +203,35 @@ class DataReportAdmin(admin.ModelAdmin):
 class ImportRecordAdmin(ReadOnlyAdmin):
     """The audit log, with the upload pages and the restore button."""
 
-    list_display = ("created_at", "kind", "target", "status", "file_name", "user", "rows_changed", "restore_link")
+    list_display = (
+        "created_at", "kind", "target", "status", "file_name", "user", "rows_changed_column", "restore_link",
+    )
     list_filter = ("kind", "status", "target")
     search_fields = ("file_name", "file_sha256")
-    exclude = ("previous",)
+    fields = (
+        "kind", "target", "status", "file_name", "file_sha256", "user", "created_at", "counts_list",
+        "messages_list", "restores", "job",
+    )
+    readonly_fields = ("counts_list", "messages_list")
     change_list_template = "geoservices/admin/importrecord_change_list.html"
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=gettext_lazy("rows changed"))
+    def rows_changed_column(self, record):
+        return record.rows_changed
+
+    @admin.display(description=gettext_lazy("row counts"))
+    def counts_list(self, record):
+        return counts_text(record.counts) or "—"
+
+    @admin.display(description=gettext_lazy("messages"))
+    def messages_list(self, record):
+        if not record.messages:
+            return "—"
+        items = format_html_join("", "<li>{}</li>", ((message,) for message in record.messages))
+        return format_html("<ul>{}</ul>", items)
 
     @admin.display(description=gettext_lazy("restore"))
     def restore_link(self, record):
@@ -247,8 +269,7 @@ class ImportRecordAdmin(ReadOnlyAdmin):
             for message in exc.messages:
                 messages.error(request, message)
         else:
-            messages.success(request, _("The version before %(file)s was restored: %(counts)s.") % {
-                "file": record.file_name, "counts": restored.counts})
+            messages.success(request, restore_sentence(record.file_name, restored.counts))
         return HttpResponseRedirect(reverse("admin:geoservices_importrecord_changelist"))
 
     def _render_restore(self, request, context):

@@ -5,7 +5,7 @@ import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from pyproj import CRS, Geod, Transformer
 
 from geoservices.quality_flags import describe_flag
@@ -30,6 +30,7 @@ COUNT_LABELS = {
     UNCHANGED: gettext_lazy("Unchanged"),
     SKIPPED: gettext_lazy("Skipped"),
     FAILED: gettext_lazy("Failed"),
+    "deleted": gettext_lazy("Deleted"),
 }
 
 #: Names of the stored fields of boundaries and facilities that an import compares.
@@ -75,8 +76,32 @@ def preview_rows(rows: list[RowChange]) -> list[dict]:
 
 
 def counts_text(counts: dict[str, int]) -> str:
-    """Write the rows per action in the active language, e.g. ``Creadas: 0, Actualizadas: 4, ...``."""
-    return ", ".join(f"{COUNT_LABELS.get(action, action)}: {count}" for action, count in counts.items())
+    """Write the rows per action in the active language, e.g. ``Creadas: 0, Actualizadas: 4, ...``.
+
+    Actions follow the order of ``COUNT_LABELS``, because stored counts come
+    back from a JSON column with their keys reordered.
+    """
+    actions = [action for action in COUNT_LABELS if action in counts]
+    actions += [action for action in counts if action not in COUNT_LABELS]
+    return ", ".join(f"{COUNT_LABELS.get(action, action)}: {counts[action]}" for action in actions)
+
+
+def restore_sentence(file_name: str, counts: dict[str, int]) -> str:
+    """Write the result of a restore, whose counts are ``deleted`` and ``updated`` rows, as one sentence."""
+    deleted, updated = int(counts.get("deleted", 0)), int(counts.get("updated", 0))
+    deleted_text = ngettext(
+        "%(count)d row that the import created was deleted",
+        "%(count)d rows that the import created were deleted",
+        deleted,
+    ) % {"count": deleted}
+    updated_text = ngettext(
+        "%(count)d row got its former values back",
+        "%(count)d rows got their former values back",
+        updated,
+    ) % {"count": updated}
+    return _("The version before %(file)s was restored: %(deleted)s and %(updated)s.") % {
+        "file": file_name, "deleted": deleted_text, "updated": updated_text,
+    }
 
 
 def _field_change(row: RowChange, name: str) -> dict:

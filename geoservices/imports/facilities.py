@@ -24,6 +24,7 @@ import openpyxl
 from django.db import connection, transaction
 from openpyxl.utils.exceptions import InvalidFileException
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from geoservices.loaders import facilities as loader
 from geoservices.loaders.services import infer_facility_services
@@ -65,6 +66,16 @@ LAYOUTS = (
 
 #: Fields a layout does not carry, so an upload keeps the stored values.
 NOT_IN_LAYOUT = {"minsa_ipress": ("serums_difficulty",)}
+
+#: Names of the sources in messages to staff.
+SOURCE_LABELS = {
+    "minsa_ipress": gettext_lazy("the MINSA IPRESS registry"),
+    "serums_2026": gettext_lazy("the SERUMS 2026 list"),
+    "renipress_2026": gettext_lazy("the RENIPRESS 2026 coordinates"),
+}
+
+#: Coordinate flags reported for a row whose facility keeps a better source's location.
+KEPT_LOCATION_FLAGS = ("missing_coordinates", "zero_coordinates", "outside_peru", "coordinates_swapped")
 
 #: Sources in the order the bulk loader trusts them.
 SOURCE_RANK = {layout.source: rank for rank, layout in enumerate(LAYOUTS)}
@@ -191,6 +202,10 @@ def _plan_row(line, source_row, layout, file_name, existing, first_line) -> RowC
         row.values = _merged_values(stored, layout, source_row)
         row.label = stored.name
         row.action = UNCHANGED
+        # The file's coordinates are not imported, but their problems are still reported.
+        for flag in flags:
+            if flag in KEPT_LOCATION_FLAGS:
+                row.messages.append(_kept_location_message(flag, context, source_row, layout, stored))
         return row
 
     for field in NOT_IN_LAYOUT.get(layout.source, ()):
@@ -212,10 +227,14 @@ def _merged_values(stored: Facility, layout: Layout, source_row: dict) -> dict:
     return values
 
 
-def _location_message(flag: str, context: dict, source_row: dict, layout: Layout) -> str:
+def _coordinate_values(context: dict, source_row: dict, layout: Layout) -> dict:
     lat_column, lon_column = ("ESTE", "NORTE") if layout.source == "minsa_ipress" else ("latitude", "longitude")
-    values = dict(context, lat=repr(source_row.get(lat_column, "")), lon=repr(source_row.get(lon_column, "")),
-                  lat_column=lat_column, lon_column=lon_column)
+    return dict(context, lat=repr(source_row.get(lat_column, "")), lon=repr(source_row.get(lon_column, "")),
+                lat_column=lat_column, lon_column=lon_column)
+
+
+def _location_message(flag: str, context: dict, source_row: dict, layout: Layout) -> str:
+    values = _coordinate_values(context, source_row, layout)
     messages = {
         "missing_coordinates": _(
             "Line %(line)d of %(file)s (RENAES %(code)s): the coordinates %(lat)s, %(lon)s are missing or not "
@@ -232,6 +251,33 @@ def _location_message(flag: str, context: dict, source_row: dict, layout: Layout
         "coordinates_swapped": _(
             "Line %(line)d of %(file)s (RENAES %(code)s): latitude and longitude were swapped (%(lat)s, "
             "%(lon)s) and were exchanged on import. Correct columns %(lat_column)s and %(lon_column)s."
+        ),
+    }
+    return messages[flag] % values
+
+
+def _kept_location_message(flag: str, context: dict, source_row: dict, layout: Layout, stored: Facility) -> str:
+    """Describe bad coordinates of a row whose facility keeps the location of a better source."""
+    source = min(stored.sources, key=lambda name: SOURCE_RANK.get(name, 99))
+    values = dict(_coordinate_values(context, source_row, layout), source=SOURCE_LABELS.get(source, source))
+    messages = {
+        "missing_coordinates": _(
+            "Line %(line)d of %(file)s (RENAES %(code)s): the coordinates %(lat)s, %(lon)s are missing or not "
+            "numbers. The facility keeps its location from %(source)s; fill in columns %(lat_column)s and "
+            "%(lon_column)s."
+        ),
+        "zero_coordinates": _(
+            "Line %(line)d of %(file)s (RENAES %(code)s): the coordinates are 0, 0. The facility keeps its "
+            "location from %(source)s; enter its real latitude and longitude."
+        ),
+        "outside_peru": _(
+            "Line %(line)d of %(file)s (RENAES %(code)s): the point %(lat)s, %(lon)s is outside Peru. The "
+            "facility keeps its location from %(source)s; correct its latitude and longitude."
+        ),
+        "coordinates_swapped": _(
+            "Line %(line)d of %(file)s (RENAES %(code)s): latitude and longitude are swapped (%(lat)s, "
+            "%(lon)s). The facility keeps its location from %(source)s; correct columns %(lat_column)s and "
+            "%(lon_column)s."
         ),
     }
     return messages[flag] % values
