@@ -255,9 +255,9 @@ Redis is stopped and at {events.get('redis_start_s')} s started again.
 {checks}
 
 Search records stored: {result['search_records_stored']}; 200 responses: {result['ok_responses']}.
-A surplus is searches stored whole (one INSERT each) whose answer then failed with a 503. The search
-writes its record and shown list after building the response, so only a restart between those two
-writes and the reply leaves a record for a search the family did not see.
+A surplus is searches stored whole (record and shown list in one transaction) whose answer then failed with a 503. The search
+writes its record and shown list after building the response, so only a restart between that commit
+and the reply leaves a record for a search the family did not see.
 While Redis is down the rate limits fail open and searches go on; the cache check of `/health/` reports it.
 Raw numbers: `benchmarks/results/faults.json`.
 """
