@@ -102,19 +102,45 @@ def upgrade_sites(care: str, upgrades: list[tuple[Facility, str]]) -> tuple[list
     -------
     added, unchanged
         Facilities that give ``care`` only after the upgrade, and one note per
-        other request: ``{"renaes_code", "reason"}`` with reason
-        ``"already_gives_care"`` or ``"level_does_not_give_care"``.
+        other request: ``{"renaes_code", "name", "category", "new_category",
+        "reason"}`` with reason ``"already_gives_care"`` or
+        ``"level_does_not_give_care"``.
     """
     categories = set(qualifying_categories(care))
     added, unchanged = [], []
     for facility, category in upgrades:
         if facility.category in categories and facility.is_searchable:
-            unchanged.append({"renaes_code": facility.renaes_code, "reason": "already_gives_care"})
+            unchanged.append(_upgrade_note(facility, category, reason="already_gives_care"))
         elif category not in categories:
-            unchanged.append({"renaes_code": facility.renaes_code, "reason": "level_does_not_give_care"})
+            unchanged.append(_upgrade_note(facility, category, reason="level_does_not_give_care"))
         else:
             added.append(facility)
     return added, unchanged
+
+
+def _upgrade_note(facility: Facility, new_category: str, **details) -> dict:
+    return {
+        "renaes_code": facility.renaes_code,
+        "name": facility.name,
+        "category": facility.category,
+        "new_category": new_category,
+        **details,
+    }
+
+
+def _site_effects(baseline: Baseline, site: np.ndarray, place: np.ndarray, time_s: np.ndarray, site_index: int) -> dict:
+    """Count the people one site alone brings nearer, and within any threshold they were beyond."""
+    mine = site == site_index
+    after_s = baseline.time_s.copy()
+    np.minimum.at(after_s, place[mine], time_s[mine])
+    nearer = after_s < baseline.time_s
+    crossed = np.zeros(after_s.size, dtype=bool)
+    for minutes in THRESHOLDS_MIN:
+        crossed |= (baseline.time_s > minutes * 60.0) & (after_s <= minutes * 60.0)
+    return {
+        "people_nearer": int(baseline.population[nearer].sum()),
+        "people_newly_within": int(baseline.population[crossed].sum()),
+    }
 
 
 def run_scenario(run: CoverageRun, sites: list[tuple[float, float]], upgrades: list[tuple[Facility, str]]) -> dict:
@@ -133,22 +159,33 @@ def run_scenario(run: CoverageRun, sites: list[tuple[float, float]], upgrades: l
     -------
     dict
         ``districts`` (one row per district that gains, with its name, people
-        beyond each threshold before and after and ``newly_within_<T>``), ``totals`` and
-        ``upgrades_unchanged``.
+        beyond each threshold before and after and ``newly_within_<T>``), ``totals``,
+        ``upgrades_unchanged`` (see :func:`upgrade_sites`) and ``upgrades_without_gain``:
+        one note per upgrade that gives the care but brings no one within a
+        threshold on its own, with ``people_nearer``, the people it would
+        bring nearer without crossing one.
     """
     baseline = load_baseline(run)
     added, unchanged = upgrade_sites(run.care, upgrades)
-    site_lon = np.array([lon for lon, _lat in sites] + [f.location.x for f in added if f.location], dtype=float)
-    site_lat = np.array([lat for _lon, lat in sites] + [f.location.y for f in added if f.location], dtype=float)
+    added = [facility for facility in added if facility.location]
+    new_category = {facility.pk: category for facility, category in upgrades}
+    without_gain = []
+    site_lon = np.array([lon for lon, _lat in sites] + [f.location.x for f in added], dtype=float)
+    site_lat = np.array([lat for _lon, lat in sites] + [f.location.y for f in added], dtype=float)
 
     after_s = baseline.time_s.copy()
     if site_lon.size:
         graphs, _slugs = load_graphs(run.department, run.mode)
         limit_s = max(THRESHOLDS_MIN) * 60.0
-        _site, place, time_s = access.site_place_times(
+        site, place, time_s = access.site_place_times(
             site_lon, site_lat, baseline.lon, baseline.lat, graphs, run.mode, limit_s
         )
         np.minimum.at(after_s, place, time_s)
+        for position, facility in enumerate(added, start=len(sites)):
+            effects = _site_effects(baseline, site, place, time_s, position)
+            if not effects["people_newly_within"]:
+                note = _upgrade_note(facility, new_category[facility.pk], people_nearer=effects["people_nearer"])
+                without_gain.append(note)
 
     changed = [f"newly_within_{minutes}" for minutes in THRESHOLDS_MIN]
     districts = [row for row in _district_table(baseline, after_s) if any(row[key] for key in changed)]
@@ -160,7 +197,12 @@ def run_scenario(run: CoverageRun, sites: list[tuple[float, float]], upgrades: l
         for minutes in THRESHOLDS_MIN
     }
     logger.info("Scenario on run %s: %d sites, %d upgrades added, %s", run.pk, len(sites), len(added), totals)
-    return {"districts": districts, "totals": totals, "upgrades_unchanged": unchanged}
+    return {
+        "districts": districts,
+        "totals": totals,
+        "upgrades_unchanged": unchanged,
+        "upgrades_without_gain": without_gain,
+    }
 
 
 def district_names(ubigeos) -> dict[str, str]:

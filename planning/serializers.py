@@ -107,13 +107,43 @@ class UpgradeSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=CATEGORIES)
 
     def validate_renaes_code(self, value):
-        facility = Facility.objects.filter(renaes_code=value.zfill(8), location__isnull=False).first()
+        code = value.strip()
+        if not code.isdigit():
+            raise serializers.ValidationError(
+                _("Invalid RENAES code “%(value)s”: a RENAES code has only digits, up to 8. "
+                  "Copy it from the “RENAES” column of the catchments table, for example 00003659.")
+                % {"value": value}
+            )
+        facility = Facility.objects.filter(renaes_code=code.zfill(8), location__isnull=False).first()
         if facility is None:
             raise serializers.ValidationError(
                 _("No located facility has the RENAES code “%(value)s”. Check the code in the facility list.")
                 % {"value": value}
             )
         return facility
+
+
+def check_in_department(facility: Facility, department: str) -> None:
+    """Raise a ValidationError naming the facility and its department unless it lies in ``department``.
+
+    A scenario times the places of one department, so an upgrade elsewhere
+    would be a mistyped code rather than a plan.
+    """
+    ubigeo = facility.spatial_ubigeo or ""
+    if ubigeo.startswith(department):
+        return
+    names = dict(Department.objects.filter(pk__in=[department, ubigeo[:2]]).values_list("pk", "name"))
+    raise serializers.ValidationError(
+        {"upgrades": _(
+            "RENAES code %(code)s is %(name)s, a facility of %(other)s, not of %(department)s. Enter the code "
+            "of a facility of %(department)s, as listed in the table of “Show catchments”."
+        ) % {
+            "code": facility.renaes_code,
+            "name": facility.name,
+            "other": names.get(ubigeo[:2], _("an unknown department")),
+            "department": names.get(department, department),
+        }}
+    )
 
 
 class ScenarioSerializer(serializers.Serializer):
@@ -129,6 +159,8 @@ class ScenarioSerializer(serializers.Serializer):
     def validate(self, attrs):
         if not attrs["sites"] and not attrs["upgrades"]:
             raise serializers.ValidationError(_("Place at least one new facility on the map or choose an upgrade."))
+        for item in attrs["upgrades"]:
+            check_in_department(item["renaes_code"], attrs["department"])
         if len(attrs["sites"]) + len(attrs["upgrades"]) > MAX_SCENARIO_SITES:
             raise serializers.ValidationError(
                 _("A scenario may add at most %(limit)s facilities; remove some and try again.")

@@ -101,8 +101,24 @@ class CoverageView(PlannerRequiredMixin, TemplateView):
                 "siteAdded": _("New facility placed at"),
                 "noSites": _("Click the map to place a new facility, or pick an upgrade."),
                 "noChange": _("No district gains people within reach."),
-                "alreadyGivesCare": _("already gives this care"),
-                "levelDoesNotGiveCare": _("this level does not give this care"),
+                "alreadyGivesCare": _(
+                    "%(name)s (%(renaes_code)s) already gives this care with its category %(category)s, so raising "
+                    "it to %(new_category)s changes nothing. Choose a care that its category does not give, or "
+                    "another facility."
+                ),
+                "levelDoesNotGiveCare": _(
+                    "%(name)s (%(renaes_code)s): category %(new_category)s does not give this care either, so "
+                    "nothing changes. Choose a higher category."
+                ),
+                "upgradeNoGain": _(
+                    "%(name)s (%(renaes_code)s) raised to %(new_category)s would give this care and be nearer for "
+                    "%(people_nearer)s people, but none of them crosses 30, 60 or 120 minutes: they reach "
+                    "another facility within the same time now, or stay beyond 120 minutes."
+                ),
+                "upgradeNobodyNearer": _(
+                    "%(name)s (%(renaes_code)s) raised to %(new_category)s would give this care, but no one would "
+                    "reach it sooner than their nearest facility now, so nothing changes within 120 minutes."
+                ),
                 "noSuggestions": _("No populated place beyond this time: nothing to suggest."),
                 "noRows": _("Nothing to show."),
                 "remove": _("Remove"),

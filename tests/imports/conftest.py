@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 
 SHAPEFILES = Path(settings.DATA_DIR) / "shapefiles"
@@ -73,3 +74,13 @@ def write_csv(path: Path, header: list[str], rows: list[dict]) -> Path:
 def digest():
     """The digest function, as a fixture for readability."""
     return stored_digest
+
+
+@pytest.fixture
+def staff(client, settings, tmp_path):
+    """Log the test client in as a superuser, with uploads staged under ``tmp_path``."""
+    settings.VAR_DIR = tmp_path / "var"
+    user = get_user_model().objects.create_user("revisora", password="clave-larga-de-prueba", is_staff=True,
+                                                 is_superuser=True)
+    client.force_login(user)
+    return user

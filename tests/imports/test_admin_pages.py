@@ -1,6 +1,5 @@
 """Staff upload pages, restore, road network jobs and the data-quality page, through the test client."""
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from geoservices.imports import staging
@@ -11,15 +10,6 @@ from ops.models import Job
 from .conftest import AYACUCHO, COUNTRY, minsa_rows, write_csv, zip_folder
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client, settings, tmp_path):
-    settings.VAR_DIR = tmp_path / "var"
-    user = get_user_model().objects.create_user("revisora", password="clave-larga-de-prueba", is_staff=True,
-                                                 is_superuser=True)
-    client.force_login(user)
-    return user
 
 
 def preview(client, url_name, upload, **fields):

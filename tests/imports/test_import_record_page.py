@@ -1,6 +1,5 @@
 """The import record page, the restore message and the log columns read as Spanish sentences and lists."""
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from geoservices.imports.display import restore_sentence
@@ -9,15 +8,6 @@ from geoservices.models import ImportRecord
 from .conftest import AYACUCHO, zip_folder
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client, settings, tmp_path):
-    settings.VAR_DIR = tmp_path / "var"
-    user = get_user_model().objects.create_user("revisor", password="clave-larga-de-prueba", is_staff=True,
-                                                 is_superuser=True)
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture

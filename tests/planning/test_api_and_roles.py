@@ -139,6 +139,28 @@ def test_scenario_rejects_point_outside_peru(planner_client, small_run):
     assert "-10.95" in response.json()["errors"]["sites.0"][0]
 
 
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        # RENAES 00001234 is a health centre of Arequipa, not of Madre de Dios.
+        ("1234", ["00001234", "Arequipa", "Madre de Dios"]),
+        ("12A4", ["«12A4»", "solo dígitos"]),
+    ],
+)
+def test_scenario_rejects_bad_upgrade_code(planner_client, small_run, code, expected):
+    response = planner_client.post(
+        "/api/v1/coverage/scenario/",
+        {"department": SMALL_DEPARTMENT, "upgrades": [{"renaes_code": code, "category": "I-4"}]},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    messages = [message for found in response.json()["errors"].values() for message in found]
+
+    assert response.status_code == 400
+    for text in expected:
+        assert any(text in message for message in messages), (text, messages)
+
+
 def test_job_runs_and_reports_progress(planner_client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = planner_client.post(

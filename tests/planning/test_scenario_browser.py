@@ -5,6 +5,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from geoservices.models import Facility
 from planning.models import CoverageRun
 
 from .conftest import SMALL_DEPARTMENT
@@ -80,6 +81,29 @@ def test_click_district_adds_site(desk_browser, planning_server, planner_session
     assert len(sites) == 1
     assert sites[0].startswith("Nuevo establecimiento ubicado en")
     assert len(markers) == 1
+
+
+def test_upgrade_without_effect_says_why(desk_browser, planning_server, planner_session, django_db_blocker):
+    # On coverage of any facility, every located post already gives the care.
+    with django_db_blocker.unblock():
+        districts = CoverageRun.objects.get(department_id=SMALL_DEPARTMENT, care="any", mode="walk").district_rows.count()
+        post = Facility.objects.filter(spatial_ubigeo__startswith=SMALL_DEPARTMENT, category="I-1", is_searchable=True,
+                                       location__isnull=False).order_by("renaes_code").first()
+    open_planning(desk_browser, planning_server, planner_session)
+    show_department(desk_browser, SMALL_DEPARTMENT, districts)
+
+    desk_browser.find_element(By.ID, "upgrade-code").send_keys(post.renaes_code)
+    Select(desk_browser.find_element(By.ID, "upgrade-category")).select_by_visible_text("I-4")
+    desk_browser.find_element(By.ID, "add-upgrade").click()
+    desk_browser.find_element(By.ID, "run-scenario").click()
+
+    WebDriverWait(desk_browser, WAIT_S).until(lambda driver: driver.find_element(By.ID, "scenario-error").text)
+    note = desk_browser.find_element(By.ID, "scenario-error").text
+    table = desk_browser.find_element(By.CSS_SELECTOR, "#scenario-table tbody").text
+    assert post.name in note
+    assert "ya da esta atención con su categoría I-1" in note
+    assert "I-4" in note
+    assert table.startswith("Ningún distrito gana")
 
 
 #: Amazonas, a department whose coverage the export test removes.

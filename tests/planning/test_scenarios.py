@@ -58,8 +58,31 @@ def test_upgrade_adds_only_new_care(hospital_run):
     added, unchanged = upgrade_sites("level_ii1", [(health_post, "II-1"), (health_post, "I-4"), (hospital, "III-1")])
 
     assert added == [health_post]
-    assert {"renaes_code": health_post.renaes_code, "reason": "level_does_not_give_care"} in unchanged
-    assert {"renaes_code": hospital.renaes_code, "reason": "already_gives_care"} in unchanged
+    reasons = {(note["renaes_code"], note["new_category"]): note for note in unchanged}
+    low = reasons[(health_post.renaes_code, "I-4")]
+    assert low["reason"] == "level_does_not_give_care"
+    assert low["name"] == health_post.name
+    assert low["category"] == "I-1"
+    high = reasons[(hospital.renaes_code, "III-1")]
+    assert high["reason"] == "already_gives_care"
+    assert high["category"] == hospital.category
+
+
+def test_upgrade_without_gain_is_explained(hospital_run):
+    # A post in Lima is days away on foot from every place of Madre de Dios, so
+    # its upgrade gives the care but brings no one nearer.
+    far_post = Facility.objects.filter(spatial_ubigeo__startswith="15", category="I-1", is_searchable=True,
+                                       location__isnull=False).order_by("renaes_code").first()
+
+    result = run_scenario(hospital_run, [], [(far_post, "II-1")])
+
+    assert result["districts"] == []
+    assert result["upgrades_unchanged"] == []
+    [note] = result["upgrades_without_gain"]
+    assert note["renaes_code"] == far_post.renaes_code
+    assert note["name"] == far_post.name
+    assert note["new_category"] == "II-1"
+    assert note["people_nearer"] == 0
 
 
 def test_upgrade_scenario_moves_people(hospital_run):
@@ -72,6 +95,7 @@ def test_upgrade_scenario_moves_people(hospital_run):
 
     assert result["totals"]["newly_within_120"] > 0
     assert result["upgrades_unchanged"] == []
+    assert result["upgrades_without_gain"] == []
 
 
 def test_suggestions_gain_what_scenario_shows(hospital_run):

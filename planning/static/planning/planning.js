@@ -73,14 +73,21 @@
     return share === null || share === undefined ? "–" : (100 * share).toFixed(1) + " %";
   }
 
-  function fillTable(id, rows) {
+  // Fill "%(name)s" placeholders of a translated text.
+  function format(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (match, key) {
+      return values[key] === undefined ? match : String(values[key]);
+    });
+  }
+
+  function fillTable(id, rows, emptyText) {
     var body = document.querySelector("#" + id + " tbody");
     body.textContent = "";
     if (!rows.length) {
       var empty = body.insertRow();
       var cell = empty.insertCell();
       cell.colSpan = document.querySelectorAll("#" + id + " thead th").length;
-      cell.textContent = text.noRows;
+      cell.textContent = emptyText || text.noRows;
       return;
     }
     rows.forEach(function (cells) {
@@ -246,13 +253,23 @@
         [30, 60, 120].forEach(function (m) { cells.push(row["newly_within_" + m]); });
         return cells;
       });
-      fillTable("scenario-table", rows);
-      var notes = result.upgrades_unchanged.map(function (note) {
-        return note.renaes_code + ": " + (note.reason === "already_gives_care" ? text.alreadyGivesCare : text.levelDoesNotGiveCare);
-      });
-      if (!rows.length) { notes.unshift(text.noChange); }
-      showError("scenario-error", notes.join(" · "));
+      fillTable("scenario-table", rows, text.noChange);
+      showError("scenario-error", upgradeNotes(result).join(" "));
     }).catch(function (error) { showError("scenario-error", error.message); });
+  }
+
+  // Say, per upgrade that changes nothing, why: the facility already gives the care, the new
+  // category does not give it, or no one crosses a threshold.
+  function upgradeNotes(result) {
+    var unchanged = result.upgrades_unchanged.map(function (note) {
+      var template = note.reason === "already_gives_care" ? text.alreadyGivesCare : text.levelDoesNotGiveCare;
+      return format(template, note);
+    });
+    var withoutGain = result.upgrades_without_gain.map(function (note) {
+      var template = note.people_nearer ? text.upgradeNoGain : text.upgradeNobodyNearer;
+      return format(template, Object.assign({}, note, { people_nearer: number(note.people_nearer) }));
+    });
+    return unchanged.concat(withoutGain);
   }
 
   function suggest() {
