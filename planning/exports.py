@@ -23,8 +23,12 @@ from .reports import AreaCoverage, worst_areas  # noqa: E402
 COLOUR_MAP = "YlOrRd"
 
 
-def coverage_csv(areas: list[AreaCoverage], thresholds: tuple[int, ...], metadata: dict) -> str:
-    """Write one CSV row per area with people and shares beyond every threshold."""
+def coverage_csv(areas: list[AreaCoverage], thresholds: tuple[int, ...], metadata: dict) -> bytes:
+    """Write one CSV row per area with people and shares beyond every threshold.
+
+    Returns UTF-8 with a byte order mark: without it Excel reads the file in
+    the system's legacy code page and garbles names such as "Jesús Nazareno".
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     header = ["ubigeo", "name", "population"]
@@ -46,7 +50,7 @@ def coverage_csv(areas: list[AreaCoverage], thresholds: tuple[int, ...], metadat
             metadata["population_basis"],
         ]
         writer.writerow(row)
-    return buffer.getvalue()
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def coverage_png(collection: dict, areas: list[AreaCoverage], labels: dict) -> bytes:

@@ -147,7 +147,9 @@ class ExportView(PlannerRequiredMixin, View):
         collection = reports.feature_collection(areas, query["level"], query["minutes"], metadata)
 
         if file_format == "csv":
-            response = HttpResponse(exports.coverage_csv(areas, THRESHOLDS_MIN, metadata), content_type="text/csv")
+            response = HttpResponse(
+                exports.coverage_csv(areas, THRESHOLDS_MIN, metadata), content_type="text/csv; charset=utf-8"
+            )
         elif file_format == "geojson":
             response = HttpResponse(json.dumps(collection), content_type="application/geo+json")
         else:

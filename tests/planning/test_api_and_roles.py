@@ -179,7 +179,8 @@ def test_job_runs_and_reports_progress(planner_client, django_capture_on_commit_
 
 
 @pytest.mark.parametrize(
-    "file_format, content_type", [("csv", "text/csv"), ("geojson", "application/geo+json"), ("png", "image/png")]
+    "file_format, content_type",
+    [("csv", "text/csv; charset=utf-8"), ("geojson", "application/geo+json"), ("png", "image/png")],
 )
 def test_exports(planner_client, small_run, file_format, content_type):
     response = planner_client.get(f"/planning/export/{file_format}?care=any&level=province&minutes=30")
@@ -188,11 +189,22 @@ def test_exports(planner_client, small_run, file_format, content_type):
     assert response["Content-Type"] == content_type
     assert f".{file_format}" in response["Content-Disposition"]
     if file_format == "csv":
-        lines = response.content.decode().splitlines()
+        assert response.content.startswith(b"\xef\xbb\xbf")
+        lines = response.content.decode("utf-8-sig").splitlines()
         assert lines[0].startswith("ubigeo,name,population,population_beyond_30,share_beyond_30")
         assert any(line.startswith(SMALL_DEPARTMENT) for line in lines[1:])
     if file_format == "png":
         assert response.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_csv_export_opens_in_excel(planner_client, small_run):
+    # Excel takes a CSV for UTF-8 only when it starts with the byte order mark.
+    response = planner_client.get(f"/planning/export/csv?care=any&level=district&department={SMALL_DEPARTMENT}")
+    body = response.content
+
+    assert body.startswith(b"\xef\xbb\xbf")
+    assert "Iñapari".encode() in body
+    assert body.count(b"\xef\xbb\xbf") == 1
 
 
 def test_unmet_groups_named_in_spanish(planner_client):

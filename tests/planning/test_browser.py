@@ -1,4 +1,5 @@
 """The planner page in real headless Chromium: choropleth, ranking and a recompute job."""
+import re
 import shutil
 import tempfile
 
@@ -81,6 +82,20 @@ def test_map_and_ranking_for_department(desk_browser, planning_server, planner_s
     assert rows[0].find_elements(By.TAG_NAME, "td")[1].text.startswith(SMALL_DEPARTMENT)
     assert "CSV" in desk_browser.find_element(By.ID, "export-csv").text
     assert f"department={SMALL_DEPARTMENT}" in desk_browser.find_element(By.ID, "export-png").get_attribute("href")
+
+
+def test_shares_use_decimal_comma(desk_browser, planning_server, planner_session):
+    open_planning(desk_browser, planning_server, planner_session)
+    Select(desk_browser.find_element(By.ID, "department")).select_by_value(SMALL_DEPARTMENT)
+    WebDriverWait(desk_browser, WAIT_S).until(
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, "#ranking tbody tr td")
+    )
+
+    shares = [row.find_elements(By.TAG_NAME, "td")[4].text
+              for row in desk_browser.find_elements(By.CSS_SELECTOR, "#ranking tbody tr")]
+    assert shares
+    for share in shares:
+        assert re.fullmatch(r"\d{1,3},\d %", share), share
 
 
 def test_recompute_shows_progress(desk_browser, planning_server, planner_session):

@@ -69,8 +69,14 @@
     return value === null || value === undefined ? "–" : Number(value).toLocaleString(document.documentElement.lang);
   }
 
+  // One decimal in the page's language: "12,5" in Spanish, "12.5" in English.
+  function decimal(value) {
+    return Number(value).toLocaleString(document.documentElement.lang,
+      { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  }
+
   function percent(share) {
-    return share === null || share === undefined ? "–" : (100 * share).toFixed(1) + " %";
+    return share === null || share === undefined ? "–" : decimal(100 * share) + " %";
   }
 
   // Fill "%(name)s" placeholders of a translated text.
@@ -138,7 +144,7 @@
       if (current !== coverageRequest) { return; }
       fillTable("ranking", ranking.results.map(function (area) {
         return [area.name, area.ubigeo, area.population, area.population_beyond, percent(area.share_beyond),
-          area.poverty_rate === null ? null : area.poverty_rate.toFixed(1)];
+          area.poverty_rate === null ? null : decimal(area.poverty_rate)];
       }));
     }).catch(function (error) { status.textContent = error.message; });
   }
