@@ -21,16 +21,29 @@ def scrub_comment(comment: str) -> str:
                            comment).strip()
 
 
+class TopicField(serializers.ChoiceField):
+    """The report's topic. An empty choice is a missing topic, not an unknown one."""
+
+    def to_internal_value(self, data):
+        if data in ("", None):
+            self.fail("required")
+        return super().to_internal_value(data)
+
+
 class DataReportSerializer(serializers.ModelSerializer):
     """A report on one facility: a topic and an optional short comment."""
 
     renaes_code = serializers.RegexField(
         r"^\d{8}$", error_messages={"invalid": _("A RENAES code has 8 digits, for example 00005908.")}
     )
-    topic = serializers.ChoiceField(
+    topic = TopicField(
         choices=DataReport.Topic.choices,
-        # DRF fills {input} with str.format, not %-formatting.
-        error_messages={"invalid_choice": _("Unknown topic “{input}”. Choose what is wrong from the list.")},
+        error_messages={
+            # DRF fills {input} with str.format, not %-formatting.
+            "invalid_choice": _("Unknown topic “{input}”. Choose what is wrong from the list."),
+            "required": _("Choose a topic: what is wrong with this facility's data."),
+            "null": _("Choose a topic: what is wrong with this facility's data."),
+        },
     )
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True)
 

@@ -107,21 +107,46 @@ class LocationSerializer(serializers.Serializer):
         return {"point": place.location, "district": district}
 
 
+class AgeField(serializers.IntegerField):
+    """A member's age in whole years, 0 to ``MAX_AGE``, with messages that repeat the typed value."""
+
+    #: Typed values longer than this are cut in messages, so that an error stays one line.
+    MAX_SHOWN_CHARACTERS = 20
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("error_messages", {
+            "required": _("Give the age of each member."),
+            "null": _("Give the age of each member."),
+        })
+        # The limits stay on the field for the OpenAPI schema; to_internal_value checks them first.
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_AGE)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        shown = str(data)[: self.MAX_SHOWN_CHARACTERS]
+        try:
+            age = super().to_internal_value(data)
+        except serializers.ValidationError:
+            raise serializers.ValidationError(
+                _("The age “%(value)s” is not a whole number of years. Write it without decimals, for example 27.")
+                % {"value": shown}
+            ) from None
+        if age < 0:
+            raise serializers.ValidationError(
+                _("The age %(value)s is below 0. Write 0 for babies under one year.") % {"value": shown}
+            )
+        if age > MAX_AGE:
+            raise serializers.ValidationError(
+                _("The age %(value)s is above %(max)s. Check the age you typed.") % {"value": shown, "max": MAX_AGE}
+            )
+        return age
+
+
 class MemberSerializer(serializers.Serializer):
     """One household member. Names and ID numbers are neither asked nor accepted."""
 
-    age = serializers.IntegerField(
-        min_value=0,
-        max_value=MAX_AGE,
-        error_messages={
-            "min_value": _("Age must be 0 or more (use 0 for babies under one year)."),
-            # The limit is written out because a lazy message cannot be formatted at import time.
-            "max_value": _("Age must be 120 or less. Check the age you typed."),
-            "invalid": _("Age must be a whole number of years, for example 27."),
-            "required": _("Give the age of each member."),
-            "null": _("Give the age of each member."),
-        },
-    )
+    age = AgeField()
     sex = serializers.ChoiceField(choices=SEX_CHOICES, required=False, allow_null=True)
     pregnant = serializers.BooleanField(required=False, allow_null=True, default=None)
     pregnancy_weeks = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=42)

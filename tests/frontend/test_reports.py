@@ -59,6 +59,16 @@ def test_report_unknown_topic_is_400(client, facility):
     assert "prices" in response.json()["errors"]["topic"][0]
 
 
+@pytest.mark.parametrize("body", [{"topic": ""}, {"topic": None}, {}])
+def test_report_without_topic_asks_for_one(client, facility, body):
+    response = post_report(client, {"renaes_code": facility.renaes_code, **body})
+
+    assert response.status_code == 400
+    message = response.json()["errors"]["topic"][0]
+    assert message.startswith("Elija un tema"), message
+    assert "desconocido" not in message
+
+
 def test_report_unknown_facility_is_400(client):
     response = post_report(client, {"renaes_code": "99999999", "topic": "closed"})
 

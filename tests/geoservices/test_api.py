@@ -76,8 +76,22 @@ def test_age_limit_message_follows_language(client):
     body = with_changes(household=[{"age": 130}])
     english = post_match(client, body, language="en").json()["errors"]["household.0.age"][0]
     spanish = post_match(client, body).json()["errors"]["household.0.age"][0]
-    assert english.startswith("Age must be 120 or less")
-    assert spanish.startswith("La edad debe ser 120 o menos")
+    assert english.startswith("The age 130 is above 120")
+    assert spanish.startswith("La edad 130 es mayor que 120")
+
+
+@pytest.mark.parametrize("age, spanish_words, english_words", [
+    (150, "La edad 150 es mayor que 120", "The age 150 is above 120"),
+    (2.5, "La edad «2.5» no es un número entero", "The age “2.5” is not a whole number"),
+    ("dos", "La edad «dos» no es un número entero", "The age “dos” is not a whole number"),
+    (-1, "La edad -1 es menor que 0", "The age -1 is below 0"),
+])
+def test_bad_age_message_names_value(client, age, spanish_words, english_words):
+    body = with_changes(household=[{"age": age}])
+    spanish = post_match(client, body).json()["errors"]["household.0.age"][0]
+    english = post_match(client, body, language="en").json()["errors"]["household.0.age"][0]
+    assert spanish.startswith(spanish_words), spanish
+    assert english.startswith(english_words), english
 
 
 def test_district_search_starts_in_its_capital(client):
