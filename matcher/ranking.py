@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, ngettext
 
 from .ranker_registry import Ranker, RegistryError, explain, load_ranker, nearest_first_scores
 
@@ -29,6 +29,8 @@ EXPLAINED_RESULTS = 10
 INFERENCE_THREADS = 1
 
 #: Texts for the feature groups that raise a result's score most.
+#: The travel-time text is written per result by :func:`_travel_time_text`,
+#: because it names how many of the other shown results take longer.
 WHY_TEXTS = {
     "travel_time": _("Shorter travel time than most results."),
     "category": _("Its category suits the care you need."),
@@ -68,7 +70,7 @@ def get_ranker() -> Ranker | None:
         return _cache["ranker"]
 
 
-def rank(candidates: list[dict], context: dict) -> list[dict]:
+def rank(candidates: list[dict], context: dict, shown_count: int | None = None) -> list[dict]:
     """Order candidates that passed the hard filters, best first.
 
     Parameters
@@ -79,6 +81,9 @@ def rank(candidates: list[dict], context: dict) -> list[dict]:
         beds, quality_flags, needs_met, needs_requested); other keys are kept.
     context
         ``mode`` ("walk"/"drive"), ``urgent`` (bool) and ``insurance``.
+    shown_count
+        How many results from the top the family sees (all when None). The
+        travel-time explanation compares a result with these only.
 
     Returns
     -------
@@ -100,32 +105,52 @@ def rank(candidates: list[dict], context: dict) -> list[dict]:
         why_codes = explain(ranker, matrix, order[:EXPLAINED_RESULTS])
 
     version = ranker.version if ranker is not None and method != "nearest_first" else "nearest_first"
-    median_minutes = _median_travel_time(candidates)
+    shown_minutes = [candidates[index].get("travel_time_min") for index in order[:shown_count]]
     ranked = []
     for index in order:
+        slower = _slower_shown_count(candidates[index], shown_minutes)
         codes = [code for code in why_codes.get(index, [])
-                 if _why_text_holds(code, candidates[index], median_minutes)]
+                 if _why_text_holds(code, candidates[index], slower, len(shown_minutes) - 1)]
+        texts = [_travel_time_text(slower, len(shown_minutes) - 1) if code == "travel_time" else str(WHY_TEXTS[code])
+                 for code in codes]
         ranked.append({**candidates[index], "rank_score": float(scores[index]), "ranking_method": method,
-                       "model_version": version, "why_codes": codes,
-                       "why": [str(WHY_TEXTS[code]) for code in codes]})
+                       "model_version": version, "why_codes": codes, "why": texts})
     return ranked
 
 
-def _median_travel_time(candidates: list[dict]) -> float | None:
-    minutes = [candidate["travel_time_min"] for candidate in candidates if candidate.get("travel_time_min") is not None]
-    return float(np.median(minutes)) if minutes else None
+def _slower_shown_count(candidate: dict, shown_minutes: list[float | None]) -> int:
+    """Count the shown results that take longer than ``candidate`` (unreachable ones included)."""
+    minutes = candidate.get("travel_time_min")
+    if minutes is None:
+        return 0
+    return sum(1 for other in shown_minutes if other is None or other > minutes)
 
 
-def _why_text_holds(code: str, candidate: dict, median_minutes: float | None) -> bool:
+def _travel_time_text(slower: int, others: int) -> str:
+    if slower == others:
+        return ngettext(
+            "Shorter travel time than the other result.",
+            "Shorter travel time than all the other %(others)d results.",
+            others,
+        ) % {"others": others}
+    return ngettext(
+        "Shorter travel time than %(slower)d of the other %(others)d result.",
+        "Shorter travel time than %(slower)d of the other %(others)d results.",
+        others,
+    ) % {"slower": slower, "others": others}
+
+
+def _why_text_holds(code: str, candidate: dict, slower: int, others: int) -> bool:
     """Check a "why it is here" text against the candidate's own data.
 
     Occlusion compares a candidate with the list's mean, so a group can raise
     a score without its text being literally true (one data-quality flag
-    below a list mean of two is not "no known problems"). Such codes are dropped.
+    below a list mean of two is not "no known problems"). Such codes are
+    dropped. The travel-time text needs more than half of the other shown
+    results to take longer.
     """
     if code == "travel_time":
-        minutes = candidate.get("travel_time_min")
-        return minutes is not None and median_minutes is not None and minutes < median_minutes
+        return candidate.get("travel_time_min") is not None and slower * 2 > others
     if code == "open_24h":
         return bool(candidate.get("is_24h"))
     if code == "data_quality":

@@ -20,6 +20,7 @@ from geoservices.models import District, Need, SearchRecord
 from geoservices.phones import phone_links
 from geoservices.vocabulary import INSTITUTION_CHOICES
 from matcher.catalogue import SearchCatalogue, search_catalogue
+from matcher.duration_text import format_distance, format_duration
 from matcher.models import SearchImpression
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,8 @@ def run_search(request: SearchRequest, *, record: bool = True) -> dict:
     needs = [need for code, need in catalogue.needs.items() if code in request.needs]
     candidates = _candidates(request, needs, catalogue)
     facilities = _with_travel_times(request, candidates)
-    ranked = _rank(facilities, request, needs)[: settings.GEOSALUD["MAX_RESULTS"]]
+    shown_count = settings.GEOSALUD["MAX_RESULTS"]
+    ranked = _rank(facilities, request, needs, shown_count)[:shown_count]
     # Only the district and counts: the household itself is never logged.
     logger.info(
         "Search in district %s (%s): %d candidates passed the filters, %d returned",
@@ -120,13 +122,23 @@ def _skip_commit_flush() -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _region_names(ranked: list[dict]) -> dict[str, str]:
-    """Map the road regions used by the results to a sentence naming their data."""
+@dataclass(frozen=True)
+class RegionText:
+    """The sentence naming a road region's data, and whether that data is an OpenStreetMap city extract."""
+
+    source: str
+    is_city_streets: bool
+
+
+def _region_names(ranked: list[dict]) -> dict[str, RegionText]:
+    """Map the road regions used by the results to the sentence naming their data."""
     from routing.services import road_regions
 
     slugs = {item["travel"].region for item in ranked if item["travel"].region}
     return {
-        region.slug: _region_source_text(region.name, region.source_file)
+        region.slug: RegionText(
+            _region_source_text(region.name, region.source_file), region.source_file.startswith("osm_network/")
+        )
         for region in road_regions() if region.slug in slugs
     }
 
@@ -181,7 +193,7 @@ def _with_travel_times(request: SearchRequest, candidates: list[dict]) -> list[d
     return candidates
 
 
-def _rank(candidates: list[dict], request: SearchRequest, needs: list[Need]) -> list[dict]:
+def _rank(candidates: list[dict], request: SearchRequest, needs: list[Need], shown_count: int) -> list[dict]:
     """Order the filtered candidates with the promoted ranker (nearest first when none loads)."""
     from matcher.ranking import rank
 
@@ -203,7 +215,7 @@ def _rank(candidates: list[dict], request: SearchRequest, needs: list[Need]) -> 
         for item in candidates
     ]
     context = {"mode": request.mode, "urgent": any(need.is_urgent for need in needs), "insurance": request.insurance}
-    return rank(features, context)
+    return rank(features, context, shown_count=shown_count)
 
 
 def _need_name(need: Need) -> str:
@@ -224,23 +236,45 @@ def _travel_reason(item: dict, mode: str) -> str:
     if travel.minutes is None:
         return _("Not reachable over the road network from your place; ask locally how to get there.")
     mode_text = {"walk": _("walking"), "drive": _("by vehicle"), "transit": _("by public transport")}[mode]
-    return _("About %(minutes)d min %(how)s (%(km)s km).") % {
-        "minutes": round(travel.minutes), "how": mode_text, "km": number_format(travel.distance_km, 1),
+    # The distance is rounded from the API's two-decimal value, as the results page rounds it.
+    return _("About %(duration)s %(how)s (%(distance)s).") % {
+        "duration": format_duration(travel.minutes), "how": mode_text,
+        "distance": format_distance(round(travel.distance_km, 2)),
     }
 
 
-def _method_text(travel, mode: str, region_names: dict[str, str]) -> str:
-    """Say how a travel time was obtained, with the speeds and factors behind it."""
+def _method_text(travel, mode: str, region_names: dict[str, RegionText]) -> str:
+    """Say how a travel time was obtained, with the speeds and the walk to the road behind it.
+
+    Only the walk of the road data that gave the time is described: the walk
+    to city streets for an OpenStreetMap extract, the walk across country for
+    the MTC roads.
+    """
     from routing.services import estimate_description
 
     description = estimate_description(mode)
     if travel.source != "road_network":
         return description["estimate"]
-    source = region_names.get(travel.region, travel.region or "")
-    return " ".join([source, description["network_speed"], description["access"]])
+    region = region_names.get(travel.region)
+    if region is None:
+        return " ".join([travel.region or "", description["network_speed"], description["access"]]).strip()
+    if region.is_city_streets:
+        access = _("The time includes the walk from your place to the nearest street (up to %(max_m)s m, "
+                   "at %(speed)s km/h).") % {
+            "max_m": number_format(description["max_access_distance_m"], 0),
+            "speed": number_format(description["access_walk_speed_kph"], 1),
+        }
+    else:
+        access = _("The time includes the walk across country from your place to the nearest MTC road "
+                   "(up to %(max_km)s km, at %(speed)s km/h).") % {
+            "max_km": number_format(description["mtc_max_access_distance_m"] / 1000, 0),
+            "speed": number_format(description["offroad_walk_speed_kph"], 1),
+        }
+    return " ".join([region.source, description["network_speed"], access])
 
 
-def _facility_output(item: dict, rank: int, region_names: dict[str, str], district_names: dict[str, str]) -> dict:
+def _facility_output(item: dict, rank: int, region_names: dict[str, RegionText],
+                     district_names: dict[str, str]) -> dict:
     facility = item["facility"]
     travel = item["travel"]
     mode = item["mode"]
