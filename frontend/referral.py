@@ -5,6 +5,7 @@ from rest_framework.exceptions import ErrorDetail
 from geoservices.models import Need
 from geoservices.phones import phone_links
 from geoservices.serializers import MatchRequestSerializer
+from matcher.duration_text import LONG_TRIP_MIN, format_distance, format_duration
 from matcher.search import run_search, search_request
 
 from .exceptions import SharedSearchError
@@ -70,7 +71,7 @@ def build_referral(body: dict, renaes_code: str) -> dict:
         "search": result["search"],
         "district_name": (facility.get("district") or {}).get("name") or result["search"]["district"]["name"],
         "programs": [dict(program, status_label=status_label(program["status"])) for program in programs],
-        "documents": documents_to_bring(programs),
+        "document_groups": documents_by_programme(programs),
         "need_names": need_names(body.get("needs", [])),
         "travel_summary": travel_summary(facility, result["search"]),
     }
@@ -85,9 +86,21 @@ def status_label(status: str) -> str:
     return _("Does not seem to qualify")
 
 
-def documents_to_bring(programs: list[dict]) -> list[str]:
-    """Return the documents of all programmes, each once, in the order first listed."""
-    return list(dict.fromkeys(document for program in programs for document in program.get("documents", [])))
+def documents_by_programme(programs: list[dict]) -> list[dict]:
+    """Group the documents to bring under the programme that requires them.
+
+    Returns ``[{"programme": name, "documents": [...]}, ...]``. A document
+    already listed under an earlier programme is not repeated, and a
+    programme left with no document of its own is left out.
+    """
+    listed: set[str] = set()
+    groups = []
+    for program in programs:
+        documents = [document for document in dict.fromkeys(program.get("documents", [])) if document not in listed]
+        listed.update(documents)
+        if documents:
+            groups.append({"programme": program["name"], "documents": documents})
+    return groups
 
 
 def need_names(codes: list[str]) -> list[str]:
@@ -102,11 +115,21 @@ def travel_summary(facility: dict, search: dict) -> str:
     mode = _("walking") if search.get("mode") == "walk" else _("by vehicle")
     source = _("by the road network") if facility.get("travel_time_source") == "road_network" else _(
         "straight-line estimate")
-    if facility.get("travel_time_min") is None:
+    minutes = facility.get("travel_time_min")
+    if minutes is None:
         return _("Travel time unknown. Ask locally how to get there.")
-    return _("About %(minutes)s min %(mode)s (%(km)s km), %(source)s.") % {
-        "minutes": round(facility["travel_time_min"]),
+    summary = _("About %(duration)s %(mode)s (%(distance)s), %(source)s.") % {
+        "duration": format_duration(minutes),
         "mode": mode,
-        "km": facility.get("distance_km", "?"),
+        "distance": format_distance(facility["distance_km"]),
         "source": source,
     }
+    if minutes > LONG_TRIP_MIN:
+        summary += " " + long_trip_notice()
+    return summary
+
+
+def long_trip_notice() -> str:
+    """Warn that roads take more than half a day, so the family should ask about river or air transport."""
+    return _("Over roads this trip takes more than %(hours)s hours. Ask at your local health post or "
+             "municipality how to get there by river or air.") % {"hours": LONG_TRIP_MIN // 60}

@@ -6,7 +6,10 @@ import zlib
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
+from frontend.pdf import BODY_HEIGHT, fitting_story, story_height
+from frontend.referral import build_referral, documents_by_programme
 from frontend.sharing import encode_search
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +134,68 @@ def test_slip_pdf_link_reopens_search(client):
 
     # ReportLab may break the long link over lines, so compare without spaces.
     assert encode_search(SJL_SEARCH)[:40] in re.sub(r"\)\s*Tj.*?\(", "", text, flags=re.S)
+
+
+#: Three members who qualify for six programmes between them, as in the trial that found the tiny PDF text.
+LARGE_HOUSEHOLD_SEARCH = dict(
+    SJL_SEARCH,
+    household=[
+        {"age": 27, "sex": "F", "pregnant": True},
+        {"age": 3, "sex": "M"},
+        {"age": 70, "sex": "M"},
+    ],
+    insurance="sis",
+    sisfoh="pobre_extremo",
+)
+
+
+def test_slip_distance_uses_locale_decimal_comma(client):
+    first = match(client, SJL_SEARCH)["facilities"][0]
+
+    html = client.get(reverse("frontend:referral"), {"s": encode_search(SJL_SEARCH)}).content.decode()
+
+    expected = f"{first['distance_km']:.1f}".replace(".", ",") + " km"
+    assert expected in html
+    assert f"{first['distance_km']} km" not in html
+
+
+def test_documents_grouped_without_repeats():
+    programs = [
+        {"name": "SIS Gratuito", "documents": ["DNI", "Carné de extranjería"]},
+        {"name": "Pensión 65", "documents": ["DNI", "Formulario 1000"]},
+        {"name": "Vacunas", "documents": ["DNI"]},
+    ]
+
+    groups = documents_by_programme(programs)
+
+    assert groups == [
+        {"programme": "SIS Gratuito", "documents": ["DNI", "Carné de extranjería"]},
+        {"programme": "Pensión 65", "documents": ["Formulario 1000"]},
+    ]
+
+
+def test_slip_page_lists_each_document_once(client):
+    html = client.get(reverse("frontend:referral"), {"s": encode_search(LARGE_HOUSEHOLD_SEARCH)}).content.decode()
+
+    documents = re.findall(r'<ul class="documents">(.*?)</ul>', html, re.S)
+    items = [item.strip() for block in documents for item in re.findall(r"<li>(.*?)</li>", block, re.S)]
+    assert items
+    assert len(items) == len(set(items))
+
+
+def test_slip_pdf_fits_without_shrinking(client):
+    with translation.override("es"):
+        slip = build_referral(LARGE_HOUSEHOLD_SEARCH, "")
+        story = fitting_story(slip)
+
+    assert len(slip["programs"]) >= 4
+    assert story_height(story) <= BODY_HEIGHT
+    sizes = [flowable.style.fontSize for flowable in story if hasattr(flowable, "style")]
+    assert min(sizes) >= 8
+
+
+def test_slip_pdf_large_household_one_page(client):
+    response = client.get(reverse("frontend:referral-pdf"), {"s": encode_search(LARGE_HOUSEHOLD_SEARCH)})
+
+    assert response.status_code == 200
+    assert pdf_page_count(response.content) == 1
