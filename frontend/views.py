@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 
 from geoservices.models import DataReport, Need
 from geoservices.vocabulary import FAMILY_MODE_CHOICES, INSURANCE_CHOICES, SEX_CHOICES, SISFOH_CHOICES
+from matcher.duration_text import LONG_TRIP_MIN
 
 from .boundaries import boundary_collection, parse_bbox
 from .exceptions import FrontendError, SharedSearchError
@@ -56,6 +57,8 @@ class HomeView(TemplateView):
             sex_choices=SEX_CHOICES,
             mode_choices=FAMILY_MODE_CHOICES,
             report_topics=DataReport.Topic.choices,
+            long_trip_min=LONG_TRIP_MIN,
+            long_trip_hours=LONG_TRIP_MIN // 60,
         )
         return context
 

@@ -359,3 +359,77 @@ def test_vehicle_times_added_on_request(browser, app_url):
     assert all(line.startswith("En vehículo:") for line in lines)
     for code, line in zip(listed_codes, lines):
         assert ("min" in line) == (code in drive_codes), line
+
+
+def test_typed_district_used_without_picking(browser, app_url, screenshot):
+    open_home(browser, app_url)
+    browser.find_element(By.ID, "place-query").send_keys("Ventanilla")
+    fill_member(browser, 0, 30, "F")
+    check_need(browser, "general_consultation")
+    submit_search(browser)
+    items = wait_for_results(browser)
+    screenshot("12-distrito-escrito-sin-elegir")
+
+    status = browser.find_element(By.ID, "location-status").text
+    searched_from = browser.find_element(By.ID, "results-place").text
+    assert items
+    assert "primer lugar que coincide con «Ventanilla»" in status, status
+    assert searched_from.startswith("Búsqueda desde"), searched_from
+    assert "VENTANILLA" in searched_from.upper(), searched_from
+    assert "Primero elija un lugar" not in browser.find_element(By.ID, "error-location").text
+
+
+def test_typed_unknown_place_names_text(browser, app_url):
+    open_home(browser, app_url)
+    browser.find_element(By.ID, "place-query").send_keys("Xqzwvk")
+    fill_member(browser, 0, 30, "F")
+    submit_search(browser)
+    error = wait(browser).until(EC.visibility_of_element_located((By.ID, "error-location")))
+
+    assert "«Xqzwvk»" in error.text
+    assert "Elija su distrito en la lista" in error.text
+    assert not browser.find_element(By.ID, "results").is_displayed()
+
+
+def test_travel_method_folded_and_not_repeated(browser, app_url):
+    items = search_pregnant_woman_at_sjl(browser, app_url)
+    expected = match_api(pregnant_woman_request(chosen_location(browser)))
+    methods = {facility["travel_time_method"] for facility in expected["facilities"]}
+    shared = browser.find_element(By.ID, "travel-method-shared")
+    per_card = browser.find_elements(By.CSS_SELECTOR, "#facility-list details.travel-method")
+
+    if len(methods) == 1:
+        assert shared.is_displayed()
+        assert per_card == []
+    else:
+        assert not shared.is_displayed()
+        assert len(per_card) == len(items)
+    # Folded: the summary shows, the paragraph does not until the family opens it.
+    assert all(box.get_attribute("open") is None for box in [shared, *per_card])
+    assert "¿Cómo se calculó el tiempo de viaje?" in browser.find_element(
+        By.CSS_SELECTOR, "details.travel-method summary").get_attribute("textContent")
+    assert not any("a campo traviesa" in method for method in methods), methods
+
+
+def test_long_trip_shown_in_days_with_notice(browser, app_url):
+    # A point in the forest of Alto Purús (Ucayali): the nearest facility with prenatal care is about 100 km away.
+    open_home(browser, app_url)
+    tap_map_at(browser, -10.6, -71.6)
+    fill_member(browser, 0, 27, "F", pregnant=True)
+    check_need(browser, "prenatal_care")
+    submit_search(browser)
+    items = wait_for_results(browser)
+    expected = match_api(pregnant_woman_request(chosen_location(browser)))
+    times = [item.find_element(By.CSS_SELECTOR, ".travel-time").text for item in items]
+    notice = browser.find_element(By.ID, "long-trip-notice")
+    fastest = min(facility["travel_time_min"] for facility in expected["facilities"])
+
+    for facility, text in zip(expected["facilities"], times):
+        if facility["travel_time_min"] >= 24 * 60:
+            assert re.match(r"^\d+(,\d)? días? ·", text), text
+        elif facility["travel_time_min"] >= 60:
+            assert re.match(r"^\d+ h( \d+ min)? ·", text), text
+    assert fastest > 12 * 60
+    assert notice.is_displayed()
+    assert "menos de 12 horas" in notice.text
+    assert any("día" in text for text in times), times

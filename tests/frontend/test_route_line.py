@@ -49,5 +49,14 @@ def test_route_line_drawn_for_result(browser, app_url):
     assert np.allclose(vertices, expected["geometry"]["coordinates"], atol=1e-6)
     assert len(vertices) > 10
     assert vertices[0] == pytest.approx([location["lon"], location["lat"]], abs=1e-5)
-    status = browser.find_element(By.ID, "search-status").text
-    assert "Ruta a" in status
+    status = browser.find_element(By.ID, "route-status")
+    assert "Ruta a" in status.text
+    assert in_viewport(browser, status)
+    assert in_viewport(browser, browser.find_element(By.ID, "map"))
+
+
+def in_viewport(browser, element):
+    """Tell whether any part of ``element`` is inside the visible window."""
+    return browser.execute_script(
+        "var box = arguments[0].getBoundingClientRect();"
+        "return box.bottom > 0 && box.top < window.innerHeight;", element)

@@ -33,6 +33,8 @@
   var DISTRICT_OUTLINE_MIN_ZOOM = 9;
   // Markers closer than this on screen are drawn as one cluster.
   var CLUSTER_RADIUS_PX = 36;
+  var MINUTES_PER_HOUR = 60;
+  var MINUTES_PER_DAY = 24 * MINUTES_PER_HOUR;
 
   var state = {
     map: null,
@@ -50,7 +52,9 @@
     lastResultCount: 0,
     lastDistrictUbigeo: "",  // district of the search, sent with feedback
     fallbackMap: null,        // outline layers once tiles have failed
-    lastSearchId: ""          // search.id of the last results, sent with feedback
+    lastSearchId: "",         // search.id of the last results, sent with feedback
+    locationDescription: "",  // how the chosen place is named on screen
+    placeTextAtLocation: ""   // the place box's text when the location was last set
   };
 
   var form = document.getElementById("search-form");
@@ -61,6 +65,7 @@
   var memberTemplate = document.getElementById("member-template");
   var searchButton = document.getElementById("search-button");
   var searchStatus = document.getElementById("search-status");
+  var routeStatus = document.getElementById("route-status");
 
   /* ---------- small helpers ---------- */
 
@@ -80,6 +85,27 @@
       minimumFractionDigits: decimals,
       maximumFractionDigits: decimals
     });
+  }
+
+  // Write a travel time as matcher/duration_text.py does: "45 min", "2 h 15 min",
+  // and days from 24 hours ("3,1 días"), in the page's number format.
+  function formatDuration(minutes) {
+    var whole = Math.round(minutes);
+    if (whole < MINUTES_PER_HOUR) {
+      return interpolate(gettext("%(minutes)s min"), {minutes: whole}, true);
+    }
+    if (whole < MINUTES_PER_DAY) {
+      var hours = Math.floor(whole / MINUTES_PER_HOUR);
+      var rest = whole % MINUTES_PER_HOUR;
+      return rest === 0
+        ? interpolate(gettext("%(hours)s h"), {hours: hours}, true)
+        : interpolate(gettext("%(hours)s h %(minutes)s min"), {hours: hours, minutes: rest}, true);
+    }
+    var days = Math.round(whole / MINUTES_PER_DAY * 10) / 10;
+    var wholeDays = days % 1 === 0;
+    // A fractional number of days ("1,5 días") takes the plural.
+    return interpolate(ngettext("%(days)s day", "%(days)s days", wholeDays ? days : 2),
+      {days: formatNumber(days, wholeDays ? 0 : 1)}, true);
   }
 
   function csrfToken() {
@@ -261,6 +287,8 @@
 
   function setLocation(location, lat, lon, description) {
     state.location = location;
+    state.locationDescription = description;
+    state.placeTextAtLocation = placeInput.value.trim();
     // Kept on the element so that tests and the share link read the exact request.
     locationStatus.dataset.location = JSON.stringify(location);
     showLocationMarker(lat, lon);
@@ -364,7 +392,10 @@
     options[state.activeSuggestion].scrollIntoView({block: "nearest"});
   }
 
-  function choosePlace(index) {
+  function choosePlace(index, results) {
+    if (results) {
+      state.placeResults = results;
+    }
     var place = state.placeResults[index];
     if (!place) {
       return;
@@ -606,12 +637,45 @@
     event.preventDefault();
     clearErrors();
     var body = readRequest();
+    var typed = placeInput.value.trim();
+    // Text typed after the last chosen place means the family wants that place instead.
+    if (typed.length >= PLACE_QUERY_MIN_CHARS && typed !== state.placeTextAtLocation) {
+      searchFromTypedPlace(typed, body);
+      return;
+    }
     if (!body.location) {
       showError("location", gettext("Choose a place first: tap the map, use your location or type your district."));
       focusFirstError();
       return;
     }
     runSearch(body);
+  }
+
+  // Search from the best match of a place name typed without picking a suggestion.
+  function searchFromTypedPlace(typed, body) {
+    closeSuggestions();
+    searchStatus.textContent = gettext("Looking for the place you typed…");
+    getJson(API_PLACES + "?q=" + encodeURIComponent(typed)).then(function (reply) {
+      var place = (reply.results || [])[0];
+      searchStatus.textContent = "";
+      if (!place) {
+        showError("location", interpolate(
+          gettext("No place matches “%s”. Choose your district in the list, or tap the map."), [typed]));
+        focusFirstError();
+        return;
+      }
+      choosePlace(0, reply.results);
+      locationStatus.textContent = interpolate(
+        gettext("Searching from %(place)s, the first place that matches “%(typed)s”. If it is not yours, choose it in the list."),
+        {place: place.label, typed: typed}, true);
+      body.location = state.location;
+      runSearch(body);
+    }).catch(function () {
+      searchStatus.textContent = "";
+      showError("location", interpolate(
+        gettext("The place “%s” could not be looked up. Choose your district in the list, or tap the map."), [typed]));
+      focusFirstError();
+    });
   }
 
   function runSearch(body) {
@@ -711,6 +775,7 @@
     if (body.location) {
       state.location = body.location;
       locationStatus.dataset.location = JSON.stringify(body.location);
+      state.locationDescription = gettext("the place in the shared link");
       locationStatus.textContent = gettext("Searching from the place in the shared link.");
       runSearch(body);
     }
@@ -721,7 +786,7 @@
   function travelLine(facility) {
     var time = facility.travel_time_min === null || facility.travel_time_min === undefined
       ? gettext("unknown time")
-      : interpolate(gettext("%s min"), [formatNumber(facility.travel_time_min, 0)]);
+      : formatDuration(facility.travel_time_min);
     var distance = facility.distance_km === null || facility.distance_km === undefined
       ? ""
       : " · " + interpolate(gettext("%s km"), [formatNumber(facility.distance_km, 1)]);
@@ -767,7 +832,25 @@
     return wrapper;
   }
 
-  function facilityItem(facility) {
+  // The time's method, folded under a short question so that cards stay short on a phone.
+  function methodDetails(text) {
+    var box = element("details", "help travel-method");
+    box.appendChild(element("summary", null, gettext("How was the travel time calculated?")));
+    box.appendChild(element("p", null, text));
+    return box;
+  }
+
+  // Return the method text when every result shares it, so that it is shown once above the list.
+  function sharedMethod(facilities) {
+    var texts = facilities.map(function (facility) {
+      return facility.travel_time_method || "";
+    });
+    return texts.length && texts.every(function (text) {
+      return text === texts[0];
+    }) ? texts[0] : "";
+  }
+
+  function facilityItem(facility, methodShownAbove) {
     var item = element("li", "facility");
     item.id = "facility-" + facility.renaes_code;
     var heading = element("h4", "facility-name", facility.name);
@@ -779,8 +862,8 @@
     travel.appendChild(document.createTextNode(" "));
     travel.appendChild(badge);
     item.appendChild(travel);
-    if (facility.travel_time_method) {
-      item.appendChild(element("p", "travel-method", facility.travel_time_method));
+    if (facility.travel_time_method && !methodShownAbove) {
+      item.appendChild(methodDetails(facility.travel_time_method));
     }
 
     var details = element("dl", "facility-details");
@@ -853,22 +936,29 @@
       var url = API_ROUTE + "?from_lat=" + from.lat.toFixed(6) + "&from_lon=" + from.lng.toFixed(6) +
         "&to_lat=" + Number(facility.location.lat).toFixed(6) + "&to_lon=" + Number(facility.location.lon).toFixed(6) +
         "&mode=" + encodeURIComponent(mode);
-      searchStatus.textContent = gettext("Loading the route…");
+      // The map and the status under it come into view, as "Show on the map" does.
+      showRouteStatus(gettext("Loading the route…"));
+      document.getElementById("map").scrollIntoView({block: "center"});
       getJson(url).then(function (feature) {
         drawRoute(feature, facility);
         sendFeedback(facility, "routed");
       }).catch(function () {
-        searchStatus.textContent = gettext("The route could not be loaded. Check your connection and try again.");
+        showRouteStatus(gettext("The route could not be loaded. Check your connection and try again."));
       });
     });
     return button;
+  }
+
+  function showRouteStatus(text) {
+    routeStatus.textContent = text;
+    routeStatus.hidden = false;
   }
 
   // Road routes are solid; straight lines (estimates, walks across country) are dashed.
   function drawRoute(feature, facility) {
     state.routeLayer.clearLayers();
     if (!feature.geometry) {
-      searchStatus.textContent = feature.properties.method;
+      showRouteStatus(feature.properties.method);
       return;
     }
     var latLngs = feature.geometry.coordinates.map(function (point) {
@@ -884,7 +974,8 @@
     }).addTo(state.routeLayer);
     line.bindTooltip(facility.name);
     state.map.fitBounds(line.getBounds(), {padding: [24, 24]});
-    searchStatus.textContent = interpolate(gettext("Route to %s shown on the map. %s"), [facility.name, feature.properties.method]);
+    showRouteStatus(interpolate(gettext("Route to %s shown on the map. %s"), [facility.name, feature.properties.method]));
+    document.getElementById("map").scrollIntoView({block: "center"});
   }
 
   // OpenStreetMap's own directions page (OSRM) for the searched point, kept
@@ -1298,6 +1389,32 @@
     return gettext("Ordered by travel time.");
   }
 
+  // Warn when even the fastest result takes longer than the notice's limit over roads.
+  function showLongTripNotice(facilities) {
+    var notice = document.getElementById("long-trip-notice");
+    var times = facilities.map(function (facility) {
+      return facility.travel_time_min;
+    }).filter(function (minutes) {
+      return minutes !== null && minutes !== undefined;
+    });
+    var fastest = times.length ? Math.min.apply(null, times) : Infinity;
+    notice.hidden = !(facilities.length && fastest > Number(notice.dataset.minutes));
+  }
+
+  // Name the place and point the search started from, so that a wrong guess is seen at once.
+  function showSearchedPlace(searched) {
+    var line = document.getElementById("results-place");
+    if (!searched) {
+      line.textContent = "";
+      return;
+    }
+    line.textContent = interpolate(gettext("Searched from %(place)s (latitude %(lat)s, longitude %(lon)s)."), {
+      place: state.locationDescription || gettext("the place in the shared link"),
+      lat: formatNumber(searched.lat, 4),
+      lon: formatNumber(searched.lon, 4)
+    }, true);
+  }
+
   function renderResults(payload) {
     var facilities = payload.facilities || [];
     state.lastResultCount = facilities.length;
@@ -1307,11 +1424,18 @@
     if (searched && !state.locationMarker) {
       showLocationMarker(searched.lat, searched.lon);
     }
+    var method = sharedMethod(facilities);
+    var methodBox = document.getElementById("travel-method-shared");
+    methodBox.querySelector("p").textContent = method;
+    methodBox.hidden = !method;
     var facilityList = document.getElementById("facility-list");
     facilityList.textContent = "";
     facilities.forEach(function (facility) {
-      facilityList.appendChild(facilityItem(facility));
+      facilityList.appendChild(facilityItem(facility, !!method));
     });
+    showLongTripNotice(facilities);
+    showSearchedPlace(searched);
+    routeStatus.hidden = true;
 
     var summary = document.getElementById("results-summary");
     var district = payload.search && payload.search.district;
