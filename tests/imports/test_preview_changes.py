@@ -14,7 +14,7 @@ from geoservices.imports.display import format_value, outline_change
 from geoservices.models import District, Facility
 
 from .conftest import AYACUCHO, minsa_rows, write_csv, zip_folder
-from .test_admin_pages import preview, staff  # noqa: F401 (fixture)
+from .test_admin_pages import preview
 
 pytestmark = pytest.mark.django_db
 
