@@ -489,13 +489,10 @@ def _city_graphs_near(lon: np.ndarray, lat: np.ndarray, mode: str) -> list[tuple
 def _direct_walk_is_faster(rule: AccessRule, straight_m: np.ndarray, via_road_s: np.ndarray) -> np.ndarray:
     """Tell, per destination, whether walking straight there beats the trip over the road.
 
-    Only the off-road rule allows it, as far as the walk to the road may be:
-    the same walk across country that reaches the road reaches a neighbour.
+    Only a rule with ``direct_walk`` (the off-road walk to the MTC lines)
+    allows it, as far as the walk to the road may be (``AccessRule.direct_walk_s``).
     """
-    if rule is not OFFROAD_ACCESS:
-        return np.zeros(len(straight_m), dtype=bool)
-    _, direct_s = rule.leg(straight_m)
-    return (straight_m <= rule.max_distance_m) & (direct_s < via_road_s)
+    return rule.direct_walk_s(straight_m) < via_road_s
 
 
 def _region_limit_s(slug: str, mode: str) -> float:
