@@ -1,30 +1,16 @@
 """The planner page on a phone-sized screen: no page-wide overflow, and the recompute button works."""
-import shutil
-import tempfile
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.frontend.conftest import CHROMEDRIVER, PHONE_WINDOW, chromium_options
+from tests.frontend.conftest import PHONE_WINDOW
+from tests.frontend.conftest import browser as phone_browser  # noqa: F401 (fixture)
 
 from .conftest import SMALL_DEPARTMENT
 from .test_browser import WAIT_S, open_planning, planner_session  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def phone_browser():
-    """Start headless Chromium with the family tests' phone emulation, in Spanish (Peru)."""
-    user_data_dir = tempfile.mkdtemp(prefix="geosalud-planning-phone-")
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=chromium_options(user_data_dir, "es-PE,es"))
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-    shutil.rmtree(user_data_dir, ignore_errors=True)
 
 
 def test_page_fits_phone_width(phone_browser, planning_server, planner_session):
