@@ -89,10 +89,17 @@ def test_shares_use_decimal_comma(desk_browser, planning_server, planner_session
     Select(desk_browser.find_element(By.ID, "department")).select_by_value(SMALL_DEPARTMENT)
     WebDriverWait(desk_browser, WAIT_S).until(
         lambda driver: driver.find_elements(By.CSS_SELECTOR, "#ranking tbody tr td")
+        and driver.execute_script(
+            "return document.getElementById('map-status').textContent !== "
+            "JSON.parse(document.getElementById('planning-config').textContent).text.loading;"
+        )
     )
 
-    shares = [row.find_elements(By.TAG_NAME, "td")[4].text
-              for row in desk_browser.find_elements(By.CSS_SELECTOR, "#ranking tbody tr")]
+    # Read the cells in one script: the table may be drawn again between two WebDriver calls.
+    shares = desk_browser.execute_script(
+        "return Array.from(document.querySelectorAll('#ranking tbody tr'))"
+        ".map(function (row) { return row.cells[4].textContent.trim(); });"
+    )
     assert shares
     for share in shares:
         assert re.fullmatch(r"\d{1,3},\d %", share), share
