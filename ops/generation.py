@@ -51,9 +51,3 @@ class GenerationCache(Generic[T]):
                 self._generation = generation
                 logger.info("Rebuilt the in-memory %s at data generation %d", self.name, generation)
             return self._value
-
-    def clear(self) -> None:
-        """Forget the copy, so the next ``get()`` rebuilds it."""
-        with self._lock:
-            self._generation = None
-            self._value = None
