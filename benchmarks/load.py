@@ -366,8 +366,8 @@ CPU, so these figures are a lower bound on what the app does on an idle machine.
 At {result['requests_per_s']} req/s on {os.cpu_count()} cores each search costs about
 {1000 * os.cpu_count() / result['requests_per_s']:.1f} ms of CPU time, shared between the app, PostgreSQL and
 the load client. With {result['clients']} clients always waiting for an answer, the mean latency is the number
-of clients divided by the throughput, so a p95 under 150 ms needs roughly twice this throughput: half the
-CPU time per search, or twice the cores.
+of clients divided by the throughput. A p95 under 150 ms therefore needs roughly twice this throughput,
+which means half the CPU time per search or twice the cores.
 
 Responses by status: {', '.join(f'{status}: {count}' for status, count in sorted(result['statuses'].items()))}.
 Target (p95 under 150 ms, zero errors): {target}. Raw numbers: `benchmarks/results/load.json`.

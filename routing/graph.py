@@ -293,8 +293,8 @@ def path_lengths(
         Reached node indices whose path length is wanted.
     times
         Optional travel times of the same search. Nodes slower than the
-        slowest target cannot be on a path to a target, so they are skipped;
-        on a large graph searched with a generous limit that is most nodes.
+        slowest target cannot be on a path to a target, so they are skipped.
+        On a large graph searched with a generous limit, that is most nodes.
 
     Returns
     -------

@@ -323,7 +323,7 @@ def _join_crossings(lines: gpd.GeoDataFrame, vertices: _Vertices) -> tuple[np.nd
     """Pair the vertices nearest each crossing of two lines, unless both lines are national.
 
     A crossing is joined only where each line has a vertex within the
-    tolerance of the crossing point, so that a node stands in for it.
+    tolerance of the crossing point, so that an existing node represents it.
     """
     projected_lines = lines.to_crs(SNAP_CRS).geometry.values
     first, second = shapely.STRtree(projected_lines).query(projected_lines, predicate="crosses")

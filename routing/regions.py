@@ -53,12 +53,12 @@ class MtcNetwork:
     levels: tuple[str, ...]
 
 
-#: All three levels are routed. Their lines have about 771,000 vertices; after
-#: snapping, joining crossings and thinning to a node at least every 300 m the
-#: graph has about 164,000 nodes in 596 pieces, of which the 474 with at least
-#: 2 km of road are kept (99.8 % of the length). The largest piece holds 76 %
-#: of the length; the rest are mostly rural networks of Amazonas, Loreto,
-#: Madre de Dios, San Martín and Ucayali that no staged line joins to it.
+#: All three levels are routed. Their lines have about 771,000 vertices. After
+#: snapping, joining crossings and thinning to a node at least every 300 m, the
+#: graph has about 164,000 nodes in 631 pieces. The 506 pieces with at least
+#: 2 km of road are kept (99.8 % of the length). The largest piece contains
+#: 78 % of the length, and the rest are mostly rural networks of Amazonas,
+#: Loreto, Madre de Dios, San Martín and Ucayali that no staged line joins to it.
 #: Figures by department are in docs/routing.md.
 MTC_NETWORK = MtcNetwork(
     slug="peru-mtc",
