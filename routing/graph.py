@@ -273,14 +273,16 @@ def edge_lengths(graph: CompactGraph, tail: np.ndarray, head: np.ndarray) -> np.
     return graph.length_m[position]
 
 
+#: Up to this many targets, :func:`path_lengths` walks back from each target
+#: instead of folding the whole tree: a household's few dozen facilities touch
+#: a few thousand tree nodes, while the tree of a long search holds 10^5.
+FEW_TARGETS = 256
+
+
 def path_lengths(
     graph: CompactGraph, predecessors: np.ndarray, targets: np.ndarray, times: np.ndarray | None = None
 ) -> np.ndarray:
     """Sum edge lengths along a shortest-path tree, from the root to each target.
-
-    Uses pointer doubling over the reached nodes: each round adds the length
-    up to a node's current ancestor and jumps to that ancestor's ancestor, so
-    the number of rounds is the base-2 logarithm of the deepest path.
 
     Parameters
     ----------
@@ -293,8 +295,8 @@ def path_lengths(
         Reached node indices whose path length is wanted.
     times
         Optional travel times of the same search. Nodes slower than the
-        slowest target cannot be on a path to a target, so they are skipped.
-        On a large graph searched with a generous limit, that is most nodes.
+        slowest target cannot be on a path to a target, so the tree fold
+        skips them.
 
     Returns
     -------
@@ -302,6 +304,48 @@ def path_lengths(
         Path length in metres per target (0 for the root).
     """
     targets = np.asarray(targets, dtype=np.int64)
+    if len(targets) <= FEW_TARGETS:
+        return _walked_lengths(graph, predecessors, targets)
+    return _folded_lengths(graph, predecessors, targets, times)
+
+
+def _walked_lengths(graph: CompactGraph, predecessors: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Path lengths found by walking from each target towards the root.
+
+    A walk stops at the first node whose length is already known, so every
+    tree node on some target's path is visited once.
+    """
+    known: dict[int, float] = {}
+    parent_of = memoryview(np.ascontiguousarray(predecessors))  # item reads give Python ints, fast
+    for target in targets.tolist():
+        chain = []
+        node = target
+        while node >= 0 and node not in known:
+            chain.append(node)
+            node = parent_of[node]
+        if not chain:
+            continue
+        base = known.get(node, 0.0)
+        chain.reverse()  # now from the node nearest the root to the target
+        nodes = np.array(chain, dtype=np.int64)
+        parents = predecessors[nodes].astype(np.int64)
+        steps = np.zeros(len(nodes))
+        has_parent = parents >= 0
+        steps[has_parent] = edge_lengths(graph, parents[has_parent], nodes[has_parent])
+        for chain_node, length in zip(chain, (base + np.cumsum(steps)).tolist()):
+            known[chain_node] = length
+    return np.array([known[target] for target in targets.tolist()], dtype=float)
+
+
+def _folded_lengths(
+    graph: CompactGraph, predecessors: np.ndarray, targets: np.ndarray, times: np.ndarray | None
+) -> np.ndarray:
+    """Path lengths found by pointer doubling over the whole tree.
+
+    Each round adds the length up to a node's current ancestor and jumps to
+    that ancestor's ancestor, so the number of rounds is the base-2 logarithm
+    of the deepest path. Suits many targets (a whole surface).
+    """
     ancestor = predecessors.astype(np.int64)
     ancestor[ancestor < 0] = -1
     if times is not None and targets.size:
