@@ -10,7 +10,13 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Searches are CPU-bound (graph lookups, ranking), so one process per core
 # plus one is the starting point; raise it on machines with more memory.
 workers = int(os.environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1)))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# Sync workers, one request at a time each. With two threads per worker the
+# threads fought over the GIL between numpy calls and the load benchmark lost
+# about half its throughput (61.7 against 117 searches/s on 2 cores). A
+# gthread worker with one thread kept up to 16 keep-alive connections to itself
+# while another worker sat idle (p95 274 against 180 ms). Slow phones are the
+# TLS proxy's job: it buffers requests and responses (deployment/README.md).
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT_S", "60"))
 graceful_timeout = 30
 keepalive = 5

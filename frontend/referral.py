@@ -7,6 +7,7 @@ from geoservices.phones import phone_links
 from geoservices.serializers import MatchRequestSerializer
 from matcher.duration_text import LONG_TRIP_MIN, format_distance, format_duration
 from matcher.search import run_search, search_request
+from ops.generation import generation_snapshot
 
 from .exceptions import SharedSearchError
 
@@ -28,13 +29,14 @@ def run_shared_search(body: dict) -> dict:
     SharedSearchError
         With the API's own message when the request is invalid.
     """
-    serializer = MatchRequestSerializer(data=body)
-    if not serializer.is_valid():
-        raise SharedSearchError(
-            _("The search in the link is not valid: %(error)s") % {"error": first_error_message(serializer.errors)}
-        )
-    # The family already searched; reopening the link for a slip is not a new search.
-    return run_search(search_request(serializer.validated_data), record=False)
+    with generation_snapshot():
+        serializer = MatchRequestSerializer(data=body)
+        if not serializer.is_valid():
+            raise SharedSearchError(
+                _("The search in the link is not valid: %(error)s") % {"error": first_error_message(serializer.errors)}
+            )
+        # The family already searched; reopening the link for a slip is not a new search.
+        return run_search(search_request(serializer.validated_data), record=False)
 
 
 def build_referral(body: dict, renaes_code: str) -> dict:

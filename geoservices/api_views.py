@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from matcher.search import run_search, search_request
+from ops.generation import generation_snapshot
 
 from .models import District, Facility, Need
 from .places import search_places
@@ -23,9 +24,10 @@ class MatchView(APIView):
     """``POST /api/v1/match/``: facilities and programmes for a household."""
 
     def post(self, request):
-        serializer = MatchRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return Response(run_search(search_request(serializer.validated_data)))
+        with generation_snapshot():
+            serializer = MatchRequestSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            return Response(run_search(search_request(serializer.validated_data)))
 
 
 class PlaceSearchView(APIView):

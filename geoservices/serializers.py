@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from .models import District, Facility, Need, PopulatedPlace
+from .models import District, Facility, PopulatedPlace
 from .places import district_at, district_search_point
 from .vocabulary import FAMILY_MODE_CHOICES, INSURANCE_CHOICES, SEX_CHOICES, SISFOH_CHOICES
 
@@ -24,7 +24,9 @@ MAX_HOUSEHOLD_SIZE = 20
 
 def validate_need_codes(needs: list[str]) -> list[str]:
     """Return ``needs`` unchanged, or raise a ValidationError naming the unknown codes and the valid ones."""
-    known = set(Need.objects.values_list("code", flat=True))
+    from matcher.catalogue import search_catalogue  # matcher builds on geoservices, so import late
+
+    known = search_catalogue().needs.keys()
     unknown = [need for need in needs if need not in known]
     if unknown:
         raise serializers.ValidationError(

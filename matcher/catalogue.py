@@ -25,6 +25,8 @@ class SearchCatalogue:
 
     #: Needs by code, with their services prefetched.
     needs: dict[str, Need]
+    #: For each need code, the codes of the services that meet it.
+    need_services: dict[str, frozenset[str]]
     #: ``{insurance: {institution: terms}}`` for every acceptance row.
     terms: dict[str, dict[str, str]]
     #: Facilities shown to families and operating, in registry order.
@@ -32,6 +34,8 @@ class SearchCatalogue:
     lon: np.ndarray
     lat: np.ndarray
     institution: np.ndarray
+    #: For each institution, a mask over ``facilities`` of its facilities.
+    of_institution: dict[str, np.ndarray]
     #: For each facility (same order), ``{service code: inferred}`` of the services it offers.
     offered: list[dict[str, bool]]
     #: For each service code, a mask over ``facilities`` of those that offer it.
@@ -50,7 +54,12 @@ class SearchCatalogue:
             mask = self.offers_service.get(code)
             if mask is not None:
                 keep |= mask
-        keep &= np.isin(self.institution, list(institutions))
+        of_any = np.zeros(len(self.facilities), dtype=bool)
+        for institution in institutions:
+            mask = self.of_institution.get(institution)
+            if mask is not None:
+                of_any |= mask
+        keep &= of_any
         indices = np.flatnonzero(keep)
         if not len(indices):
             return []
@@ -79,13 +88,16 @@ def _build() -> SearchCatalogue:
         for code in services:
             offers_service.setdefault(code, np.zeros(len(facilities), dtype=bool))[index] = True
 
+    institution = np.array([facility.institution for facility in facilities], dtype=object)
     return SearchCatalogue(
         needs=needs,
+        need_services={code: frozenset(service.code for service in need.services.all()) for code, need in needs.items()},
         terms=dict(terms),
         facilities=facilities,
         lon=np.array([facility.location.x for facility in facilities], dtype=float),
         lat=np.array([facility.location.y for facility in facilities], dtype=float),
-        institution=np.array([facility.institution for facility in facilities], dtype=object),
+        institution=institution,
+        of_institution={name: institution == name for name in set(institution.tolist())},
         offered=offered,
         offers_service=offers_service,
         district_names=dict(District.objects.values_list("ubigeo", "name")),

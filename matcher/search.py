@@ -12,16 +12,15 @@ import logging
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import connection, transaction
 from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext as _
 
-from geoservices.models import District, Need, SearchRecord
+from geoservices.models import District, Need
 from geoservices.phones import phone_links
 from geoservices.vocabulary import INSTITUTION_CHOICES
 from matcher.catalogue import SearchCatalogue, search_catalogue
 from matcher.duration_text import format_distance, format_duration
-from matcher.models import SearchImpression
+from matcher.search_store import store_search
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +29,6 @@ CANDIDATE_POOL = 40
 
 #: Insurance terms that count as "accepts the insurance" for family results.
 ACCEPTED_TERMS = ("covered", "affiliation")
-
-#: Age bands kept in search records instead of exact ages.
-AGE_BANDS = ((0, 2, "0-2"), (3, 5, "3-5"), (6, 17, "6-17"), (18, 59, "18-59"), (60, 200, "60+"))
-
 
 @dataclass(frozen=True)
 class SearchRequest:
@@ -86,11 +81,11 @@ def run_search(request: SearchRequest, *, record: bool = True) -> dict:
         request.district.ubigeo, request.mode, len(candidates), len(ranked),
     )
     programmes = _programmes(request)
-    region_names = _region_names(ranked)
+    method_texts = _MethodTexts(request.mode, _region_names(ranked))
     district_names = catalogue.district_names
     body = {
         "facilities": [
-            _facility_output(item, rank, region_names, district_names) for rank, item in enumerate(ranked, start=1)
+            _facility_output(item, rank, method_texts, district_names) for rank, item in enumerate(ranked, start=1)
         ],
         "programs": programmes,
         "search": {
@@ -101,25 +96,8 @@ def run_search(request: SearchRequest, *, record: bool = True) -> dict:
     }
     if record:
         # Stored last, so that a search that fails on the way is not recorded as a returned result.
-        # One transaction: both rows or neither, and one commit instead of two.
-        with transaction.atomic():
-            _skip_commit_flush()
-            _record(request, ranked, programmes)
-            body["search"]["id"] = str(_store_impression(request, ranked, needs).token)
+        body["search"]["id"] = str(store_search(request, ranked, needs, programmes))
     return body
-
-
-def _skip_commit_flush() -> None:
-    """Let this transaction commit without waiting for its WAL to reach the disk.
-
-    A search record and its shown list are statistics: a server crash may
-    lose the last fraction of a second of them (PostgreSQL's
-    ``synchronous_commit = off``), but never half of one. The flush wait was
-    about 3 ms of a 20-30 ms search on the load benchmark's machine (see
-    docs/benchmarks.md). Feedback and uploads keep full durability.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 @dataclass(frozen=True)
@@ -165,7 +143,8 @@ def _accepted_terms(request: SearchRequest, needs: list[Need], catalogue: Search
 def _candidates(request: SearchRequest, needs: list[Need], catalogue: SearchCatalogue) -> list[dict]:
     """Facilities that pass the hard filters, the nearest ``CANDIDATE_POOL`` by straight line."""
     terms_by_institution = _accepted_terms(request, needs, catalogue)
-    service_codes = {service.code for need in needs for service in need.services.all()}
+    services_of = catalogue.need_services
+    service_codes = set().union(*(services_of[need.code] for need in needs))
     indices = catalogue.candidates(
         service_codes, terms_by_institution.keys(), request.point.x, request.point.y, CANDIDATE_POOL
     )
@@ -175,8 +154,11 @@ def _candidates(request: SearchRequest, needs: list[Need], catalogue: SearchCata
         offered = {code: inferred for code, inferred in catalogue.offered[index].items() if code in service_codes}
         candidates.append({
             "facility": facility,
+            # The catalogue's floats: reading the GEOS point costs more than the rest of the dict.
+            "lon": float(catalogue.lon[index]),
+            "lat": float(catalogue.lat[index]),
             "terms": terms_by_institution[facility.institution],
-            "met_needs": [need for need in needs if any(service.code in offered for service in need.services.all())],
+            "met_needs": [need for need in needs if not services_of[need.code].isdisjoint(offered)],
             "inferred": any(offered.values()),
         })
     return candidates
@@ -185,7 +167,7 @@ def _candidates(request: SearchRequest, needs: list[Need], catalogue: SearchCata
 def _with_travel_times(request: SearchRequest, candidates: list[dict]) -> list[dict]:
     from routing.services import travel_times
 
-    destinations = [(item["facility"].location.x, item["facility"].location.y) for item in candidates]
+    destinations = [(item["lon"], item["lat"]) for item in candidates]
     times = travel_times((request.point.x, request.point.y), destinations, request.mode)
     for item, travel in zip(candidates, times):
         item["travel"] = travel
@@ -273,8 +255,22 @@ def _method_text(travel, mode: str, region_names: dict[str, RegionText]) -> str:
     return " ".join([region.source, description["network_speed"], access])
 
 
-def _facility_output(item: dict, rank: int, region_names: dict[str, RegionText],
-                     district_names: dict[str, str]) -> dict:
+class _MethodTexts:
+    """The method sentence of each kind of travel time in one search, composed once per kind."""
+
+    def __init__(self, mode: str, region_names: dict[str, RegionText]) -> None:
+        self.mode = mode
+        self.region_names = region_names
+        self._texts: dict[tuple[str, str | None], str] = {}
+
+    def text(self, travel) -> str:
+        key = (travel.source, travel.region)
+        if key not in self._texts:
+            self._texts[key] = _method_text(travel, self.mode, self.region_names)
+        return self._texts[key]
+
+
+def _facility_output(item: dict, rank: int, method_texts: _MethodTexts, district_names: dict[str, str]) -> dict:
     facility = item["facility"]
     travel = item["travel"]
     mode = item["mode"]
@@ -295,10 +291,10 @@ def _facility_output(item: dict, rank: int, region_names: dict[str, RegionText],
         "phone": facility.phone,
         "phones": phone_links(facility.phone, facility.spatial_ubigeo),
         "hours": facility.hours,
-        "location": {"lat": round(facility.location.y, 6), "lon": round(facility.location.x, 6)},
+        "location": {"lat": round(item["lat"], 6), "lon": round(item["lon"], 6)},
         "travel_time_min": None if travel.minutes is None else round(travel.minutes, 1),
         "travel_time_source": travel.source,
-        "travel_time_method": _method_text(travel, mode, region_names),
+        "travel_time_method": method_texts.text(travel),
         "distance_km": round(travel.distance_km, 2),
         "rank": rank,
         "reasons": reasons,
@@ -319,52 +315,4 @@ def _programmes(request: SearchRequest) -> list[dict]:
         ubigeo=request.district.ubigeo,
         language=get_language() or "es",
         cse_month=request.cse_month,
-    )
-
-
-#: Ranking features kept per shown result, so that feedback can train the ranker.
-IMPRESSION_KEYS = (
-    "travel_time_min", "travel_time_source", "distance_km", "category", "institution", "insurance_terms",
-    "is_24h", "beds", "quality_flags", "needs_met", "needs_requested",
-)
-
-
-def _store_impression(request: SearchRequest, ranked: list[dict], needs: list[Need]) -> SearchImpression:
-    """Keep the shown list's ranking features, without the household's ages or location."""
-    candidates = [
-        {"renaes_code": item["facility"].renaes_code, "rank": rank, **{key: item[key] for key in IMPRESSION_KEYS}}
-        for rank, item in enumerate(ranked, start=1)
-    ]
-    context = {
-        "mode": request.mode,
-        "urgent": any(need.is_urgent for need in needs),
-        "insurance": request.insurance,
-        "needs": request.needs,
-    }
-    version = ranked[0]["model_version"] if ranked else ""
-    return SearchImpression.objects.create(context=context, candidates=candidates, model_version=version)
-
-
-def _age_band(age: int) -> str:
-    return next(label for low, high, label in AGE_BANDS if low <= age <= high)
-
-
-def _record(request: SearchRequest, ranked: list[dict], programmes: list[dict]) -> None:
-    """Store the search as a coarse, non-identifying record (no names, rounded location, age bands)."""
-    decimals = settings.GEOSALUD["SEARCH_LOCATION_DECIMALS"]
-    coarse = Point(round(request.point.x, decimals), round(request.point.y, decimals), srid=4326)
-    reachable = [item["travel"].minutes for item in ranked if item["travel"].minutes is not None]
-    SearchRecord.objects.create(
-        ubigeo=request.district.ubigeo,
-        coarse_location=coarse,
-        needs=request.needs,
-        insurance=request.insurance,
-        sisfoh=request.sisfoh,
-        mode=request.mode,
-        household_size=len(request.household),
-        age_bands=sorted({_age_band(member["age"]) for member in request.household}),
-        has_pregnant_member=any(member.get("pregnant") for member in request.household),
-        results_count=len(ranked),
-        nearest_travel_time_min=min(reachable) if reachable else None,
-        rule_versions={programme["code"]: programme.get("rule_version") for programme in programmes},
     )

@@ -4,10 +4,11 @@ import json
 import numpy as np
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from geoservices.models import Facility, FacilityService, InsuranceAcceptance
 from matcher.catalogue import search_catalogue
-from ops.generation import current_generation
+from ops.generation import current_generation, generation_snapshot
 from routing.estimate import haversine_m
 from tests.geoservices.test_api import PREGNANT_WITHOUT_INSURANCE
 
@@ -33,6 +34,28 @@ def test_raw_sql_bumps_generation():
     with connection.cursor() as cursor:
         cursor.execute("UPDATE geoservices_need SET sort_order = sort_order")
     assert current_generation() > before
+
+
+def generation_reads(queries) -> int:
+    return sum("ops_data_generation" in query["sql"] for query in queries)
+
+
+def test_snapshot_reads_the_generation_once():
+    with CaptureQueriesContext(connection) as queries, generation_snapshot():
+        first = current_generation()
+        assert current_generation() == first
+    assert generation_reads(queries.captured_queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        current_generation()
+        current_generation()
+    assert generation_reads(queries.captured_queries) == 2
+
+
+def test_search_reads_the_generation_once(client):
+    result_codes(client)  # builds the copies
+    with CaptureQueriesContext(connection) as queries:
+        result_codes(client)
+    assert generation_reads(queries.captured_queries) == 1
 
 
 def test_unchanged_data_keeps_the_copy():
