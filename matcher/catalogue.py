@@ -33,7 +33,6 @@ class SearchCatalogue:
     facilities: list[Facility]
     lon: np.ndarray
     lat: np.ndarray
-    institution: np.ndarray
     #: For each institution, a mask over ``facilities`` of its facilities.
     of_institution: dict[str, np.ndarray]
     #: For each facility (same order), ``{service code: inferred}`` of the services it offers.
@@ -96,7 +95,6 @@ def _build() -> SearchCatalogue:
         facilities=facilities,
         lon=np.array([facility.location.x for facility in facilities], dtype=float),
         lat=np.array([facility.location.y for facility in facilities], dtype=float),
-        institution=institution,
         of_institution={name: institution == name for name in set(institution.tolist())},
         offered=offered,
         offers_service=offers_service,

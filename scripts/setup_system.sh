@@ -3,7 +3,8 @@
 # Runs apt-get as root, or through sudo when run as another user.
 set -eu
 
-PACKAGES="postgresql postgresql-postgis gdal-bin libgdal-dev gettext chromium chromium-driver python3-venv python3-dev build-essential"
+# docker-compose validates docker-compose.yml in the test suite (tests/ops/test_compose.py); no engine is needed.
+PACKAGES="postgresql postgresql-postgis gdal-bin libgdal-dev gettext chromium chromium-driver python3-venv python3-dev build-essential docker-compose"
 
 missing=""
 for pkg in $PACKAGES; do
