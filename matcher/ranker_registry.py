@@ -61,6 +61,14 @@ class Ranker:
     version: str = "unsaved"
     metrics: dict = field(default_factory=dict)
     compiled: CompiledPreprocessor | None = None
+    #: Column indices of each explanation group, computed on first use.
+    groups: dict[str, list[int]] | None = None
+
+    def explanation_groups(self) -> dict[str, list[int]]:
+        """Return the columns of each explanation group (see ``group_columns``), computed once."""
+        if self.groups is None:
+            self.groups = group_columns(self.preprocessor)
+        return self.groups
 
     def transform(self, candidates: list[dict], context: dict) -> np.ndarray:
         """Return the preprocessed ``[n_candidates, n_features]`` matrix."""
@@ -256,17 +264,15 @@ def explain(ranker: Ranker, matrix: np.ndarray, rows: list[int], top: int = 2) -
     """
     if ranker.scorer is None or not rows:
         return {row: [] for row in rows}
-    groups = group_columns(ranker.preprocessor)
+    groups = ranker.explanation_groups()
     means = matrix.mean(axis=0)
     names = list(groups)
-    occluded = []
-    for row in rows:
-        for name in names:
-            copy = matrix[row].copy()
-            copy[groups[name]] = means[groups[name]]
-            occluded.append(copy)
+    # One copy of each row per group, in row-major order: (row 0, group 0), (row 0, group 1), ...
+    occluded = np.repeat(matrix[rows], len(names), axis=0)
+    for position, name in enumerate(names):
+        occluded[position::len(names), groups[name]] = means[groups[name]]
     base = score_matrix(ranker.scorer, matrix[rows])
-    drops = base.repeat(len(names)) - score_matrix(ranker.scorer, np.asarray(occluded))
+    drops = base.repeat(len(names)) - score_matrix(ranker.scorer, occluded)
     drops = drops.reshape(len(rows), len(names))
 
     reasons = {}

@@ -197,3 +197,21 @@ def test_slowest_shown_result_has_no_travel_reason(registry, small_ranker):
 
     slowest = max(ranked[:10], key=lambda item: item["travel_time_min"])
     assert "travel_time" not in slowest["why_codes"]
+
+
+def test_explanation_names_the_groups_whose_occlusion_lowers_the_score_most(small_ranker):
+    from matcher.ltr import score_matrix
+    from matcher.ranker_registry import explain
+
+    matrix = small_ranker.transform(candidates(count=20, seed=21), CONTEXT)
+    rows = [0, 5, 7]
+    groups = small_ranker.explanation_groups()
+    base = score_matrix(small_ranker.scorer, matrix)
+    for row, named in explain(small_ranker, matrix, rows, top=2).items():
+        drops = {}
+        for name, columns in groups.items():
+            occluded = matrix[row].copy()
+            occluded[columns] = matrix.mean(axis=0)[columns]
+            drops[name] = base[row] - score_matrix(small_ranker.scorer, occluded[None, :])[0]
+        expected = [name for name in sorted(drops, key=drops.get, reverse=True)[:2] if drops[name] > 1e-6]
+        assert named == expected
