@@ -176,9 +176,11 @@ def test_switch_to_english(browser, app_url, screenshot):
     screenshot("05-results-english")
 
     badges = {item.find_element(By.CSS_SELECTOR, ".badge").text for item in items}
+    toggles = {item.find_element(By.CSS_SELECTOR, ".facility-more-toggle").text for item in items}
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert "the point you marked on the map" in browser.find_element(By.ID, "location-status").text
     assert badges <= {"by the road network", "straight-line estimate"}
+    assert toggles == {"Show details"}
     assert browser.find_element(By.CSS_SELECTOR, ".language-switch button[value=es]").text == "Español"
 
 
@@ -215,6 +217,17 @@ def search_pregnant_woman_at_sjl(browser, app_url):
     return wait_for_results(browser)
 
 
+def open_card_details(browser, item):
+    """Open a result card's folded details by tapping its toggle, as a family would on a phone."""
+    more = item.find_element(By.CSS_SELECTOR, ".facility-more")
+    if more.get_attribute("open") is not None:
+        return
+    toggle = more.find_element(By.CSS_SELECTOR, ":scope > summary")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", toggle)
+    toggle.click()
+    wait(browser).until(lambda driver: more.get_attribute("open") is not None)
+
+
 def facility_names(browser):
     return [element.text for element in browser.find_elements(By.CSS_SELECTOR, "#facility-list .facility-name")]
 
@@ -245,6 +258,7 @@ def test_feedback_stored_without_personal_data(browser, app_url):
     first = browser.find_element(By.CSS_SELECTOR, "#facility-list > li.facility")
     renaes_code = first.get_attribute("id").removeprefix("facility-")
     before = Feedback.objects.filter(renaes_code=renaes_code, action="attended").count()
+    open_card_details(browser, first)
     button = first.find_element(By.CSS_SELECTOR, ".feedback button")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
     button.click()
@@ -332,6 +346,7 @@ def test_report_wrong_data_from_result(browser, app_url):
     first = browser.find_element(By.CSS_SELECTOR, "#facility-list > li.facility")
     renaes_code = first.get_attribute("id").removeprefix("facility-")
     before = DataReport.objects.filter(renaes_code=renaes_code, topic="phone").count()
+    open_card_details(browser, first)
     summary = first.find_element(By.CSS_SELECTOR, ".report summary")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", summary)
     summary.click()

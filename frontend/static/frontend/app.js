@@ -35,6 +35,9 @@
   var CLUSTER_RADIUS_PX = 36;
   var MINUTES_PER_HOUR = 60;
   var MINUTES_PER_DAY = 24 * MINUTES_PER_HOUR;
+  // Result cards start with their details open from this width, which is the
+  // stylesheet's breakpoint for wider layouts. On phones they start folded.
+  var WIDE_SCREEN_QUERY = "(min-width: 40rem)";
 
   var state = {
     map: null,
@@ -850,22 +853,102 @@
     }) ? texts[0] : "";
   }
 
+  // Build a result card. What a family needs to choose stays in view, and the
+  // rest folds under "Show details", which starts open on wide screens only.
   function facilityItem(facility, methodShownAbove) {
     var item = element("li", "facility");
     item.id = "facility-" + facility.renaes_code;
-    var heading = element("h4", "facility-name", facility.name);
-    item.appendChild(heading);
+    item.appendChild(facilityHeading(facility));
+    var kind = [facility.category, facility.institution_label || facility.institution].filter(Boolean).join(" · ");
+    if (kind) {
+      item.appendChild(element("p", "facility-kind", kind));
+    }
+    item.appendChild(travelParagraph(facility));
+    if (facility.reasons && facility.reasons.length) {
+      item.appendChild(element("p", "facility-first-reason", facility.reasons[0]));
+    }
+    var mainActions = facilityMainActions(facility);
+    if (mainActions.children.length) {
+      item.appendChild(mainActions);
+    }
+    item.appendChild(facilityMore(facility, methodShownAbove));
 
+    item.querySelectorAll(".phone-link, .call-link").forEach(function (link) {
+      link.addEventListener("click", function () {
+        sendFeedback(facility, "called");
+      });
+    });
+    return item;
+  }
+
+  // The rank is the number of the facility's marker on the map.
+  function facilityHeading(facility) {
+    var heading = element("h4", "facility-heading");
+    heading.id = "facility-" + facility.renaes_code + "-heading";
+    heading.appendChild(element("span", "facility-rank", String(Number(facility.rank) || "")));
+    heading.appendChild(document.createTextNode(" "));
+    heading.appendChild(element("span", "facility-name", facility.name));
+    return heading;
+  }
+
+  function travelParagraph(facility) {
     var travel = element("p", "travel");
     travel.appendChild(element("strong", "travel-time", travelLine(facility)));
     var badge = element("span", "badge badge-" + facility.travel_time_source, sourceLabel(facility.travel_time_source));
     travel.appendChild(document.createTextNode(" "));
     travel.appendChild(badge);
-    item.appendChild(travel);
-    if (facility.travel_time_method && !methodShownAbove) {
-      item.appendChild(methodDetails(facility.travel_time_method));
-    }
+    return travel;
+  }
 
+  // Build the actions of a folded card. Calling the first listed number and
+  // drawing the route are the two steps from the list to the facility.
+  function facilityMainActions(facility) {
+    var actions = element("div", "facility-actions facility-main-actions");
+    var phone = facility.phone && facility.phones && facility.phones[0];
+    if (phone) {
+      var call = element("a", "button-secondary button-link-like call-link",
+        interpolate(gettext("Call %s"), [phone.number]));
+      call.href = "tel:" + phone.dial;
+      actions.appendChild(call);
+    }
+    var lineButton = routeLineButton(facility);
+    if (lineButton) {
+      actions.appendChild(lineButton);
+    }
+    return actions;
+  }
+
+  // The summary contains both labels, and the stylesheet shows the one that
+  // fits the open state, so the toggle needs no script of its own.
+  function detailsToggle(facility) {
+    var summary = element("summary", "facility-more-toggle");
+    summary.appendChild(element("span", "when-closed", gettext("Show details")));
+    summary.appendChild(element("span", "when-open", gettext("Hide details")));
+    summary.setAttribute("aria-describedby", "facility-" + facility.renaes_code + "-heading");
+    return summary;
+  }
+
+  function facilityMore(facility, methodShownAbove) {
+    var more = element("details", "facility-more");
+    more.open = window.matchMedia(WIDE_SCREEN_QUERY).matches;
+    more.appendChild(detailsToggle(facility));
+    if (facility.travel_time_method && !methodShownAbove) {
+      more.appendChild(methodDetails(facility.travel_time_method));
+    }
+    more.appendChild(facilityDetailList(facility));
+    if (facility.reasons && facility.reasons.length) {
+      more.appendChild(listOf("reasons", facility.reasons));
+    }
+    if (facility.services_inferred) {
+      more.appendChild(element("p", "note", gettext("Services inferred from the category.")));
+    }
+    more.appendChild(facilityOtherActions(facility));
+    more.appendChild(feedbackBox(facility));
+    more.appendChild(reportBox(facility));
+    return more;
+  }
+
+  function facilityDetailList(facility) {
     var details = element("dl", "facility-details");
     addDetail(details, gettext("Category"), facility.category);
     addDetail(details, gettext("Institution"), facility.institution_label || facility.institution);
@@ -878,19 +961,10 @@
       hours.appendChild(document.createTextNode(" "));
       hours.appendChild(openBadge);
     }
-    item.appendChild(details);
+    return details;
+  }
 
-    if (facility.reasons && facility.reasons.length) {
-      var reasons = element("ul", "reasons");
-      facility.reasons.forEach(function (reason) {
-        reasons.appendChild(element("li", null, reason));
-      });
-      item.appendChild(reasons);
-    }
-    if (facility.services_inferred) {
-      item.appendChild(element("p", "note", gettext("Services inferred from the category.")));
-    }
-
+  function facilityOtherActions(facility) {
     var actions = element("div", "facility-actions");
     var showButton = element("button", "button-secondary show-on-map", gettext("Show on the map"));
     showButton.type = "button";
@@ -899,10 +973,6 @@
       sendFeedback(facility, "opened");
     });
     actions.appendChild(showButton);
-    var lineButton = routeLineButton(facility);
-    if (lineButton) {
-      actions.appendChild(lineButton);
-    }
     var route = routeLink(facility);
     if (route) {
       actions.appendChild(route);
@@ -910,16 +980,16 @@
     var slipLink = element("a", "button-secondary button-link-like referral-link", gettext("Referral slip"));
     slipLink.href = REFERRAL_URL + "?" + SEARCH_PARAM + "=" + state.lastParam + "&facility=" + encodeURIComponent(facility.renaes_code);
     actions.appendChild(slipLink);
-    item.appendChild(actions);
-    item.appendChild(feedbackBox(facility));
-    item.appendChild(reportBox(facility));
+    return actions;
+  }
 
-    item.querySelectorAll(".phone-link").forEach(function (link) {
-      link.addEventListener("click", function () {
-        sendFeedback(facility, "called");
-      });
-    });
-    return item;
+  // Open a card's folded details, as when the map popup's link leads to it.
+  function openFacilityDetails(renaesCode) {
+    var item = document.getElementById("facility-" + renaesCode);
+    var more = item && item.querySelector(".facility-more");
+    if (more) {
+      more.open = true;
+    }
   }
 
   // A button that fetches the route from the searched point to the facility
@@ -1168,6 +1238,9 @@
     box.appendChild(element("div", null, travelLine(facility) + " (" + sourceLabel(facility.travel_time_source) + ")"));
     var link = element("a", null, gettext("See details"));
     link.href = "#facility-" + facility.renaes_code;
+    link.addEventListener("click", function () {
+      openFacilityDetails(facility.renaes_code);
+    });
     box.appendChild(link);
     return box;
   }
