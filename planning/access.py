@@ -21,14 +21,24 @@ many places at once:
   never replaced by a shorter estimate. On a graph whose access rule allows
   a direct walk (the MTC lines, ``AccessRule.direct_walk``), the place may
   instead walk straight across country to such a facility up to the access
-  limit, whichever is faster. Facilities off the place's graph, or on
-  another piece of it (the MTC graph keeps rural road networks that no
-  mapped road joins to the rest), get the straight-line estimate.
+  limit, whichever is faster.
+* A place on a city street graph reaches the facilities off that graph
+  beyond it, as in the family search: on the city graph joined to the MTC
+  lines (``routing.join``) from its city node, or on the MTC lines from its
+  own MTC join, with the direct walk of the MTC rule as a third way. The
+  facilities on the city graph are routed on the city graph alone
+  (:mod:`planning.joined` states these rules in full).
+* Facilities that no network reaches from the place (off its graphs, or on
+  another piece: the MTC graph keeps rural road networks that no mapped
+  road joins to the rest) get the straight-line estimate.
 
-NOTE: a place is routed on one graph only. The family search also tries the
-MTC graph for destinations that the origin's city graph does not reach, and
-trips joining city streets and MTC lines (``routing.join``). Coverage gives
-those facilities the straight-line estimate instead.
+NOTE: a facility on a city graph is reached from places off that graph over
+the MTC lines alone. The family search also tries the trip that leaves the
+lines for the streets of that city graph near the facility, so its time may
+be shorter for facilities in a city from places outside it.
+
+The joins of places and facilities to the graphs are in
+:mod:`planning.snapping`.
 
 Times are in seconds. Coordinates are EPSG:4326 degrees. Nothing here imports
 Django, so the module runs in benchmarks and workers without the app.
@@ -39,6 +49,7 @@ import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -46,8 +57,20 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from routing import parameters
-from routing.estimate import STREET_ACCESS, AccessRule, estimate_route, haversine_m
+from routing.estimate import AccessRule, estimate_route, haversine_m
 from routing.graph import CompactGraph
+
+from .joined import CityTrips, Starts, city_trips
+from .snapping import (  # noqa: F401 (callers use these names from this module)
+    PlaceSnap,
+    SiteSnap,
+    access_rule_of,
+    join_sites,
+    set_access_rule,
+    shares_piece,
+    snap_places,
+    snap_sites,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,55 +88,6 @@ MAX_BATCH_CELLS = 5_000_000
 _MIN_OFFSET_S = 1e-6
 
 _reversed_cache: dict[int, tuple[weakref.ref, csr_matrix]] = {}
-
-
-@dataclass(frozen=True)
-class PlaceSnap:
-    """Graph joins of the places: graph, node and walking time per place.
-
-    Attributes
-    ----------
-    graph_index
-        Index into the graph list of the graph that serves each place, or -1
-        when no graph node is within ``MAX_ACCESS_DISTANCE_M``.
-    node
-        Node index in that graph (meaningless where ``graph_index`` is -1).
-    access_s
-        Walking time in seconds from the place to its node.
-    main_node, main_access_s
-        For a place whose node is on a small piece of its graph (the MTC
-        lines): the nearest node of the graph's main piece and the walk to
-        it, when that is within the access limit too; -1 and ``inf``
-        elsewhere. The place may use either, as in the family search.
-    """
-
-    graph_index: np.ndarray
-    node: np.ndarray
-    access_s: np.ndarray
-    main_node: np.ndarray | None = None
-    main_access_s: np.ndarray | None = None
-
-    def times_from(self, node_time: np.ndarray, served: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the faster of the two joins for the places ``served``, walk included, and the node used.
-
-        ``node_time`` is indexed by graph node in its last axis (one row per
-        source, or a single row).
-        """
-        node = self.node[served]
-        time_s = node_time[..., node] + self.access_s[served]
-        if self.main_node is None:
-            return time_s, np.broadcast_to(node, time_s.shape)
-        main = self.main_node[served]
-        main_time_s = np.where(main >= 0, node_time[..., np.maximum(main, 0)] + self.main_access_s[served], np.inf)
-        use_main = main_time_s < time_s
-        return np.where(use_main, main_time_s, time_s), np.where(use_main, main, node)
-
-    def pieces(self, graph: CompactGraph, served: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return, per place ``served``, its node's piece and the main piece it may also use (-1 if none)."""
-        own = graph.piece(self.node[served])
-        if self.main_node is None:
-            return own, np.full(served.size, -1, dtype=np.int64)
-        return own, np.where(self.main_node[served] >= 0, graph.main_piece, -1)
 
 
 @dataclass(frozen=True)
@@ -160,146 +134,6 @@ def chord_for_distance(distance_m: float) -> float:
     """Return the unit-sphere chord that matches a great-circle distance in metres."""
     angle = min(distance_m / parameters.EARTH_RADIUS_M, np.pi)
     return float(2.0 * np.sin(angle / 2.0))
-
-
-#: Access rule of each loaded graph, by ``id(graph)``; graphs without one use ``STREET_ACCESS``.
-_ACCESS_RULES: dict[int, AccessRule] = {}
-
-
-def set_access_rule(graph: CompactGraph, rule: AccessRule) -> None:
-    """Record how points reach ``graph`` on foot (the MTC lines allow a longer walk across country)."""
-    key = id(graph)
-    if key not in _ACCESS_RULES:
-        weakref.finalize(graph, _ACCESS_RULES.pop, key, None)
-    _ACCESS_RULES[key] = rule
-
-
-def access_rule_of(graph: CompactGraph) -> AccessRule:
-    """Return the access rule recorded for ``graph``, else the city-street rule."""
-    return _ACCESS_RULES.get(id(graph), STREET_ACCESS)
-
-
-def snap_places(graphs: list[CompactGraph], lon: np.ndarray, lat: np.ndarray) -> PlaceSnap:
-    """Join each place to a graph within that graph's access limit.
-
-    City street graphs come first and the closest one wins. A graph reached by
-    a longer walk across country (the MTC lines) serves only places that no
-    street graph serves, as in the family search.
-    """
-    n_places = len(lon)
-    graph_index = np.full(n_places, -1, dtype=np.int64)
-    node = np.zeros(n_places, dtype=np.int64)
-    best_m = np.full(n_places, np.inf)
-    access_s = np.zeros(n_places)
-    ordered = sorted(range(len(graphs)), key=lambda index: access_rule_of(graphs[index]).max_distance_m)
-    for index in ordered:
-        rule = access_rule_of(graphs[index])
-        graph_node, distance_m = graphs[index].nearest_nodes(lon, lat)
-        within = distance_m <= rule.max_distance_m
-        if rule.max_distance_m > STREET_ACCESS.max_distance_m:
-            better = within & (graph_index == -1)
-        else:
-            better = within & (distance_m < best_m)
-        graph_index[better] = index
-        node[better] = graph_node[better]
-        best_m[better] = distance_m[better]
-        access_s[better] = rule.leg(distance_m[better])[1]
-
-    main_node = np.full(n_places, -1, dtype=np.int64)
-    main_access_s = np.full(n_places, np.inf)
-    for index, graph in enumerate(graphs):
-        rule = access_rule_of(graph)
-        mine = np.flatnonzero(graph_index == index)
-        on_small = mine[graph.piece(node[mine]) != graph.main_piece]
-        if on_small.size:
-            nearest, distance_m = graph.nearest_main_nodes(lon[on_small], lat[on_small])
-            within = distance_m <= rule.max_distance_m
-            main_node[on_small[within]] = nearest[within]
-            main_access_s[on_small[within]] = rule.leg(distance_m[within])[1]
-    return PlaceSnap(graph_index, node, access_s, main_node, main_access_s)
-
-
-def snap_sites(graph: CompactGraph, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Join facilities or sites to one graph.
-
-    Returns
-    -------
-    on_graph, node, egress_s
-        Whether each site is within the access limit of a node, that node, and
-        the walking time in seconds from the node to the site.
-    """
-    rule = access_rule_of(graph)
-    node, distance_m = graph.nearest_nodes(lon, lat)
-    on_graph = distance_m <= rule.max_distance_m
-    return on_graph, node, rule.leg(distance_m)[1]
-
-
-@dataclass(frozen=True)
-class SiteSnap:
-    """Joins of facilities or sites to one graph, made as the family search joins its destinations.
-
-    Attributes
-    ----------
-    on_graph, node, egress_s
-        As returned by :func:`snap_sites`.
-    main_node, main_egress_s
-        For a site on the graph whose node is on a small piece: the nearest
-        node of the main piece and the walk in seconds from it, when that is
-        within the access limit too; -1 and ``inf`` elsewhere. Places on the
-        main piece reach the site through it.
-    piece, main_piece
-        The piece of ``node`` (-1 for a site off the graph), and the graph's
-        main piece where ``main_node`` is set (-1 elsewhere).
-    """
-
-    on_graph: np.ndarray
-    node: np.ndarray
-    egress_s: np.ndarray
-    main_node: np.ndarray
-    main_egress_s: np.ndarray
-    piece: np.ndarray
-    main_piece: np.ndarray
-
-    def sources(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the site index, graph node and egress time (s) of every join, a site possibly twice."""
-        own = np.flatnonzero(self.on_graph)
-        main = np.flatnonzero(self.main_node >= 0)
-        return (
-            np.concatenate([own, main]),
-            np.concatenate([self.node[own], self.main_node[main]]),
-            np.concatenate([self.egress_s[own], self.main_egress_s[main]]),
-        )
-
-
-def join_sites(graph: CompactGraph, lon: np.ndarray, lat: np.ndarray) -> SiteSnap:
-    """Join facilities or sites to one graph, with the main-piece join of the family search."""
-    rule = access_rule_of(graph)
-    on_graph, node, egress_s = snap_sites(graph, lon, lat)
-    main_node = np.full(len(node), -1, dtype=np.int64)
-    main_egress_s = np.full(len(node), np.inf)
-    on_small = np.flatnonzero(on_graph & (graph.piece(node) != graph.main_piece))
-    if on_small.size:
-        nearest, distance_m = graph.nearest_main_nodes(lon[on_small], lat[on_small])
-        within = distance_m <= rule.max_distance_m
-        main_node[on_small[within]] = nearest[within]
-        main_egress_s[on_small[within]] = rule.leg(distance_m[within])[1]
-    piece = np.where(on_graph, graph.piece(node), -1)
-    main_piece = np.where(main_node >= 0, graph.main_piece, -1)
-    return SiteSnap(on_graph, node, egress_s, main_node, main_egress_s, piece, main_piece)
-
-
-def shares_piece(first: tuple, second: tuple) -> np.ndarray:
-    """Tell whether two joins share a piece of a graph, so that its network links them.
-
-    Each join is ``(piece, other piece)`` with -1 for none, as from
-    :meth:`PlaceSnap.pieces` or :class:`SiteSnap`. Arrays broadcast.
-    """
-    shared = np.zeros(np.broadcast(*first, *second).shape, dtype=bool)
-    for one in first:
-        for other in second:
-            one, other = np.asarray(one), np.asarray(other)
-            shared |= (one >= 0) & (one == other)
-    return shared
 
 
 def estimate_nearest(
@@ -410,7 +244,9 @@ def nearest_facility(
     facility_lon, facility_lat
         Facilities of the chosen care type, EPSG:4326 degrees.
     graphs
-        Road graphs of ``mode`` that may serve the places.
+        Road graphs of ``mode`` that may serve the places. The places of a
+        city graph also reach facilities beyond it when the MTC graph is in
+        the list (see :mod:`planning.joined`).
     mode
         ``"walk"`` or ``"drive"``.
     snap
@@ -430,45 +266,108 @@ def nearest_facility(
     if snap is None:
         snap = snap_places(graphs, place_lon, place_lat)
 
-    for index, graph in enumerate(graphs):
+    points = (place_lon, place_lat, facility_lon, facility_lat)
+    for index in range(len(graphs)):
         served = np.flatnonzero(snap.graph_index == index)
         if served.size == 0 or facility_lon.size == 0:
             continue
-        sites = join_sites(graph, facility_lon, facility_lat)
-        place_pieces = snap.pieces(graph, served)
-        facilities = (facility_lon, facility_lat, (sites.piece, sites.main_piece))
-        rule = access_rule_of(graph)
-
-        # Three candidates per place. The first is the network to the facilities on its
-        # pieces, the second the direct walk across country to them where the graph's rule
-        # allows it, the third the straight-line estimate to every other facility.
-        # The order makes a tie keep the network.
-        options = [
-            _network_nearest(graph, sites, served, snap),
-            _nearest_by_piece(place_pieces, place_lon[served], place_lat[served], facilities, True, rule.direct_walk_s),
-            _nearest_by_piece(
-                place_pieces, place_lon[served], place_lat[served], facilities, False,
-                lambda straight_m: estimate_route(straight_m, mode)[1],
-            ),
-        ]
-        option_time = np.vstack([option[0] for option in options])
-        option_facility = np.vstack([option[1] for option in options])
-        best = np.argmin(option_time, axis=0)
-        columns = np.arange(served.size)
-        time_s[served] = option_time[best, columns]
-        facility[served] = option_facility[best, columns]
-        method[served] = np.where((best < 2) & np.isfinite(time_s[served]), ROAD_NETWORK, ESTIMATE)
-        logger.info(
-            "Graph %s served %d places with %d facilities on it (%s)",
-            index, served.size, int(sites.on_graph.sum()), mode,
-        )
+        time_s[served], facility[served], on_network = _nearest_on_graph(graphs, index, snap, served, points, mode)
+        method[served] = np.where(on_network, ROAD_NETWORK, ESTIMATE)
 
     facility = np.where(np.isfinite(time_s), facility, -1)
     return NearestResult(time_s=time_s, facility=facility, method=method)
 
 
+def _nearest_on_graph(
+    graphs: list[CompactGraph],
+    index: int,
+    snap: PlaceSnap,
+    served: np.ndarray,
+    points: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    mode: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Time the places that graph ``index`` serves to their nearest facility.
+
+    ``points`` is ``(place_lon, place_lat, facility_lon, facility_lat)``.
+    Returns the time in seconds, the facility index and whether the time
+    comes from the road network (or the direct walk that replaces it) per
+    place of ``served``.
+    """
+    graph = graphs[index]
+    place_lon, place_lat, facility_lon, facility_lat = points
+    sites = join_sites(graph, facility_lon, facility_lat)
+    trips = city_trips(graphs, index, snap, (place_lon, place_lat), (facility_lon, facility_lat), sites)
+
+    # The network candidates come first, then the direct walk across country to the facilities
+    # they link where the rule allows it, then the straight-line estimate to every facility
+    # they do not link. The order makes a tie keep the network.
+    options = [
+        _network_nearest(route_graph, route_sites, served, starts)
+        for route_graph, route_sites, starts in _routes(graph, sites, trips, snap)
+    ]
+    # A direct walk counts as routed, like the network trip it replaces.
+    routed = len(options) + 1
+    lon, lat = place_lon[served], place_lat[served]
+    walk_pieces, walk_site_pieces = _links(graph, sites, trips, snap, served, walk=True)
+    place_pieces, site_pieces = _links(graph, sites, trips, snap, served)
+    options += [
+        _nearest_by_piece(
+            walk_pieces, lon, lat, (facility_lon, facility_lat, walk_site_pieces), True,
+            _walk_rule(graph, trips).direct_walk_s,
+        ),
+        _nearest_by_piece(
+            place_pieces, lon, lat, (facility_lon, facility_lat, site_pieces), False,
+            lambda straight_m: estimate_route(straight_m, mode)[1],
+        ),
+    ]
+    option_time = np.vstack([option[0] for option in options])
+    option_facility = np.vstack([option[1] for option in options])
+    best = np.argmin(option_time, axis=0)
+    columns = np.arange(served.size)
+    time_s = option_time[best, columns]
+    logger.info(
+        "Graph %s served %d places with %d facilities on it (%s)", index, served.size, int(sites.on_graph.sum()), mode
+    )
+    if trips is not None:
+        beyond = int(trips.mtc_sites.on_graph.sum())
+        logger.info("Graph %s also reached %d facilities beyond it through the MTC lines", index, beyond)
+    return time_s, option_facility[best, columns], (best < routed) & np.isfinite(time_s)
+
+
+def _routes(graph: CompactGraph, sites: SiteSnap, trips: CityTrips | None, snap: PlaceSnap) -> list[tuple]:
+    """List the network searches for the places of ``graph``: ``(graph searched, site joins, place starts)``.
+
+    The places of a city graph joined to the MTC lines also have the routes
+    that leave the city graph (:meth:`CityTrips.routes`).
+    """
+    return [(graph, sites, snap), *(trips.routes() if trips is not None else [])]
+
+
+def _links(
+    graph: CompactGraph,
+    sites: SiteSnap,
+    trips: CityTrips | None,
+    snap: PlaceSnap,
+    places: np.ndarray,
+    walk: bool = False,
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Return the pieces of ``places`` and of the sites through which the road network links them.
+
+    ``places`` must be places of ``graph``. With ``walk``, only the sites to
+    which a place may walk straight under :func:`_walk_rule` are linked.
+    """
+    if trips is None:
+        return snap.pieces(graph, places), (sites.piece, sites.main_piece)
+    return trips.links(snap, places, walk)
+
+
+def _walk_rule(graph: CompactGraph, trips: CityTrips | None) -> AccessRule:
+    """Return the rule of the direct walk to linked sites: the MTC rule for trips that leave a city graph."""
+    return access_rule_of(graph) if trips is None else trips.walk_rule
+
+
 def _network_nearest(
-    graph: CompactGraph, sites: SiteSnap, served: np.ndarray, snap: PlaceSnap
+    graph: CompactGraph, sites: SiteSnap, served: np.ndarray, snap: PlaceSnap | Starts
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return each served place's network time (s) to its nearest site on the graph and that site.
 
@@ -482,23 +381,25 @@ def _network_nearest(
         reversed_adjacency(graph), source_node, source_egress_s, graph.network_limit_s
     )
     net_time, used_node = snap.times_from(node_time, served)
-    reached = node_source[used_node]
+    reached = np.where(used_node >= 0, node_source[np.maximum(used_node, 0)], -1)
     return net_time, np.where(reached >= 0, source_site[np.maximum(reached, 0)], -1)
 
 
 def _nearest_by_piece(
-    place_pieces: tuple[np.ndarray, np.ndarray],
+    place_pieces: tuple[np.ndarray, ...],
     place_lon: np.ndarray,
     place_lat: np.ndarray,
-    facilities: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]],
+    facilities: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]],
     on_shared_piece: bool,
     time_for: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Time each place to its nearest facility by straight line, among those on or off its pieces.
 
-    ``place_pieces`` is the piece of each place's node and the main piece it
-    may also use (-1 if none), from :meth:`PlaceSnap.pieces`. ``facilities``
-    is ``(lon, lat, (piece, main piece))`` from :class:`SiteSnap`. With
+    ``place_pieces`` contains the pieces each place reaches (-1 for none),
+    such as its node's piece and the main piece it may also use, from
+    :meth:`PlaceSnap.pieces` or :meth:`Starts.pieces`. ``facilities``
+    is ``(lon, lat, pieces)`` with the pieces of each facility, such as
+    ``(piece, main piece)`` from :class:`SiteSnap`. With
     ``on_shared_piece`` the candidates are the facilities that share a piece
     with the place, else all others (off the graph or on unreached pieces).
     ``time_for`` turns straight-line metres into seconds (``inf`` where the
@@ -507,12 +408,11 @@ def _nearest_by_piece(
     (``inf`` and -1 when there is none).
     """
     facility_lon, facility_lat, facility_pieces = facilities
-    own_piece, main_piece = place_pieces
     time_s = np.full(len(place_lon), np.inf)
     facility = np.full(len(place_lon), -1, dtype=np.int64)
-    for own, main in set(zip(own_piece.tolist(), main_piece.tolist())):
-        places = np.flatnonzero((own_piece == own) & (main_piece == main))
-        candidates = np.flatnonzero(shares_piece((own, main), facility_pieces) == on_shared_piece)
+    for key in set(zip(*(piece.tolist() for piece in place_pieces))):
+        places = np.flatnonzero(np.logical_and.reduce([piece == value for piece, value in zip(place_pieces, key)]))
+        candidates = np.flatnonzero(shares_piece(key, facility_pieces) == on_shared_piece)
         if not candidates.size:
             continue
         straight_m, site = nearest_site(
@@ -545,7 +445,7 @@ def site_place_times(
     place_lon, place_lat
         Populated places, degrees.
     graphs
-        Road graphs of ``mode``.
+        Road graphs of ``mode``, as for :func:`nearest_facility`.
     mode
         ``"walk"`` or ``"drive"``.
     limit_s
@@ -565,32 +465,34 @@ def site_place_times(
     if snap is None:
         snap = snap_places(graphs, place_lon, place_lat)
 
-    site_parts, place_parts, time_parts = [], [], []
     joins = [join_sites(graph, site_lon, site_lat) for graph in graphs]
+    trips = [
+        city_trips(graphs, index, snap, (place_lon, place_lat), (site_lon, site_lat), joins[index])
+        for index in range(len(graphs))
+    ]
 
-    # Straight-line pairs, except where place and site share a graph and a piece of it.
+    # Straight-line pairs, except where the road network links the place and the site.
     est_site, est_place, est_time = _estimate_pairs(site_lon, site_lat, place_lon, place_lat, mode, limit_s)
     keep = np.ones(est_site.size, dtype=bool)
-    for index, sites in enumerate(joins):
-        linked = shares_piece(snap.pieces(graphs[index], est_place), (sites.piece[est_site], sites.main_piece[est_site]))
-        keep &= ~((snap.graph_index[est_place] == index) & linked)
-    site_parts.append(est_site[keep])
-    place_parts.append(est_place[keep])
-    time_parts.append(est_time[keep])
+    for index, graph in enumerate(graphs):
+        mine = np.flatnonzero(snap.graph_index[est_place] == index)
+        place_pieces, site_pieces = _links(graph, joins[index], trips[index], snap, est_place[mine])
+        keep[mine[shares_piece(place_pieces, tuple(piece[est_site[mine]] for piece in site_pieces))]] = False
+    parts = [(est_site[keep], est_place[keep], est_time[keep])]
 
+    points = (site_lon, site_lat, place_lon, place_lat)
     for index, graph in enumerate(graphs):
         served = np.flatnonzero(snap.graph_index == index)
-        if not served.size or not joins[index].on_graph.any():
+        if not served.size:
             continue
-        for parts in (
-            _network_pairs(graph, joins[index], served, snap, limit_s),
-            _direct_walk_pairs(graph, joins[index], served, snap, (site_lon, site_lat, place_lon, place_lat), limit_s),
-        ):
-            site_parts.append(parts[0])
-            place_parts.append(parts[1])
-            time_parts.append(parts[2])
+        for route_graph, sites, starts in _routes(graph, joins[index], trips[index], snap):
+            if sites.on_graph.any():
+                parts.append(_network_pairs(route_graph, sites, served, starts, limit_s))
+        links = partial(_links, graph, joins[index], trips[index], snap, walk=True)
+        parts.append(_direct_walk_pairs(_walk_rule(graph, trips[index]), links, served, points, limit_s))
 
-    return _fastest_per_pair(np.concatenate(site_parts), np.concatenate(place_parts), np.concatenate(time_parts))
+    site, place, time_s = (np.concatenate([part[index] for part in parts]) for index in range(3))
+    return _fastest_per_pair(site, place, time_s)
 
 
 def _fastest_per_pair(
@@ -635,19 +537,19 @@ def _pairs_within(
 
 
 def _direct_walk_pairs(
-    graph: CompactGraph,
-    sites: SiteSnap,
+    rule: AccessRule,
+    links: Callable[[np.ndarray], tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]],
     served: np.ndarray,
-    snap: PlaceSnap,
     points: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     limit_s: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """List the pairs whose direct walk across country is within the limit, on graphs whose rule allows it.
+    """List the pairs whose direct walk across country is within the limit, where ``rule`` allows it.
 
     As in the family search, a place walks straight only to sites on a piece
-    it reaches. ``points`` is ``(site_lon, site_lat, place_lon, place_lat)``.
+    it reaches. ``links`` returns, for some places, their pieces and the
+    sites' pieces (see :func:`_links`). ``points`` is ``(site_lon,
+    site_lat, place_lon, place_lat)``.
     """
-    rule = access_rule_of(graph)
     if not rule.direct_walk:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
     site_lon, site_lat, place_lon, place_lat = points
@@ -656,13 +558,14 @@ def _direct_walk_pairs(
     )
     place = served[column]
     time_s = rule.direct_walk_s(straight_m)
-    linked = shares_piece(snap.pieces(graph, place), (sites.piece[site], sites.main_piece[site]))
+    place_pieces, site_pieces = links(place)
+    linked = shares_piece(place_pieces, tuple(piece[site] for piece in site_pieces))
     keep = linked & (time_s <= limit_s)
     return site[keep], place[keep], time_s[keep]
 
 
 def _network_pairs(
-    graph: CompactGraph, sites: SiteSnap, served: np.ndarray, snap: PlaceSnap, limit_s: float
+    graph: CompactGraph, sites: SiteSnap, served: np.ndarray, snap: PlaceSnap | Starts, limit_s: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     source_site, source_node, source_egress_s = sites.sources()
     reversed_csr = reversed_adjacency(graph)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from geoservices.models import Facility
+from geoservices.models import Facility, PopulatedPlace
 from planning import access, scenarios
 from planning.care import facilities_for_care
-from planning.models import CoverageRun, DistrictCoverage, PlaceAccess
-from planning.services import get_department, load_graphs
+from planning.models import CoverageRun, DistrictCoverage, PlaceAccess, PopulationBasis
+from planning.services import get_department, load_facilities, load_graphs, load_places
 from routing import services
 from routing.estimate import OFFROAD_ACCESS, STREET_ACCESS, haversine_m
 
@@ -36,6 +36,20 @@ AYACUCHO_DISTRICTS = {"050101": "Ayacucho", "050104": "Carmen Alto", "050110": "
 
 #: RENAES code of the Hospital Regional de Ayacucho "Miguel Angel Mariscal Llerena".
 AYACUCHO_HOSPITAL = "00003543"
+
+#: Slug of the OpenStreetMap street graph of central Cusco.
+CUSCO_STREETS = "cusco-centro"
+
+#: Facilities farther than this straight line from a place on the Cusco
+#: street graph are not timed by the search in these tests, per mode. The
+#: nearest facility of every such place is within it.
+CITY_SEARCH_RADIUS_M = {"walk": 15_000.0, "drive": 30_000.0}
+
+#: (mode, populated place on the Cusco street graph, RENAES code of its
+#: nearest facility of any kind, which lies beyond the street graph). Queñuapata
+#: (Poroy) is 0.7 km from P.S. Poroy. From Santa Bárbara (Santiago) the
+#: nearest by car is the Pucuto police post, 22 km away over the MTC lines.
+BEYOND_STREETS_CASES = [("walk", "0801030013", "00002299"), ("drive", "0801070016", "00011747")]
 
 
 def _recompute(department: str, care: str) -> CoverageRun:
@@ -121,12 +135,15 @@ def test_regional_hospital_catchment_not_empty(ayacucho_run):
     assert hospital["within_60"] >= hospital["within_30"]
 
 
-def test_catchment_times_match_stored_times(ayacucho_run):
+@pytest.mark.parametrize(("run_fixture", "department"), [("ayacucho_run", "05"), ("cusco_run", "08")])
+def test_catchment_times_match_stored_times(request, run_fixture, department):
     # For every place within 2 hours of a facility, the fastest pair of the
-    # catchment search is the stored time to the nearest facility.
-    baseline = scenarios.load_baseline(ayacucho_run)
-    facilities = list(facilities_for_care("childbirth"))
-    graphs, _slugs = load_graphs(get_department("05"), "walk")
+    # catchment search is the stored time to the nearest facility. Cusco has
+    # places on the street graph and on the MTC lines, Ayacucho on the MTC lines only.
+    run = request.getfixturevalue(run_fixture)
+    baseline = scenarios.load_baseline(run)
+    facilities = list(facilities_for_care(run.care))
+    graphs, _slugs = load_graphs(get_department(department), "walk")
     limit_s = 120 * 60.0
     site, place, time_s = access.site_place_times(
         np.array([f.location.x for f in facilities]), np.array([f.location.y for f in facilities]),
@@ -150,6 +167,68 @@ def test_suggested_sites_are_beyond_threshold(ayacucho_run):
     for pick in picks:
         search_min, _facility = _search_minutes(pick["lon"], pick["lat"], "childbirth")
         assert search_min > 30 - TOLERANCE_MIN, pick["name"]
+
+
+@pytest.mark.parametrize(("mode", "place_code", "renaes_code"), BEYOND_STREETS_CASES)
+def test_street_place_routed_beyond_streets(db, mode, place_code, renaes_code):
+    location = PopulatedPlace.objects.get(code=place_code).location
+    facility = Facility.objects.get(renaes_code=renaes_code)
+    graphs, slugs = load_graphs(get_department("08"), mode)
+    lon, lat = np.array([location.x]), np.array([location.y])
+    f_lon, f_lat = np.array([facility.location.x]), np.array([facility.location.y])
+
+    snap = access.snap_places(graphs, lon, lat)
+    assert slugs[snap.graph_index[0]] == CUSCO_STREETS
+    assert not access.join_sites(graphs[slugs.index(CUSCO_STREETS)], f_lon, f_lat).on_graph[0]
+
+    result = access.nearest_facility(lon, lat, f_lon, f_lat, graphs, mode)
+    _site, _place, pair_s = access.site_place_times(f_lon, f_lat, lon, lat, graphs, mode, 4 * 3600.0)
+    searched = services.travel_times((location.x, location.y), [(facility.location.x, facility.location.y)], mode)[0]
+
+    assert searched.source == services.ROAD_NETWORK
+    assert searched.region == "peru-mtc"
+    assert result.method[0] == access.ROAD_NETWORK
+    assert result.time_s[0] / 60 == pytest.approx(searched.minutes, abs=TOLERANCE_MIN)
+    assert pair_s.size == 1
+    assert pair_s[0] / 60 == pytest.approx(searched.minutes, abs=TOLERANCE_MIN)
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_street_places_match_search(db, mode):
+    # Every place on the Cusco street graph, against the family search's
+    # nearest facility among those within the radius.
+    places = load_places(get_department("08"), PopulationBasis.CENSUS_2017)
+    facilities = load_facilities("any")
+    graphs, slugs = load_graphs(get_department("08"), mode)
+    city = graphs[slugs.index(CUSCO_STREETS)]
+    snap = access.snap_places(graphs, places.lon, places.lat)
+    result = access.nearest_facility(places.lon, places.lat, facilities.lon, facilities.lat, graphs, mode, snap)
+    on_streets = np.flatnonzero(snap.graph_index == slugs.index(CUSCO_STREETS))
+    off_streets = ~access.join_sites(city, facilities.lon, facilities.lat).on_graph
+
+    assert on_streets.size > 100
+    # Some places are nearest to a facility beyond the streets and reach it over the road network.
+    routed_beyond = off_streets[result.facility[on_streets]] & (result.method[on_streets] == access.ROAD_NETWORK)
+    assert routed_beyond.any()
+    for index in on_streets:
+        lon, lat = places.lon[index], places.lat[index]
+        near = np.flatnonzero(haversine_m(lon, lat, facilities.lon, facilities.lat) <= CITY_SEARCH_RADIUS_M[mode])
+        times = services.travel_times((lon, lat), list(zip(facilities.lon[near], facilities.lat[near])), mode)
+        minutes = [t.minutes if t.minutes is not None else np.inf for t in times]
+        best = int(np.argmin(minutes))
+        assert result.time_s[index] / 60 == pytest.approx(minutes[best], abs=TOLERANCE_MIN), places.code[index]
+        assert result.facility[index] == near[best], places.code[index]
+        method = access.ROAD_NETWORK if times[best].source == services.ROAD_NETWORK else access.ESTIMATE
+        assert result.method[index] == method, places.code[index]
+
+
+def test_cusco_catchments_and_suggestions(cusco_run):
+    rows = scenarios.catchments(cusco_run)
+    picks = scenarios.suggest_sites(cusco_run, 30, 2)
+
+    assert any(row["within_30"] > 0 for row in rows)
+    assert all(row["within_60"] >= row["within_30"] for row in rows)
+    assert picks
 
 
 def test_direct_walk_rule():
