@@ -53,6 +53,11 @@ _districts_by_ubigeo = GenerationCache(
 )
 
 
+def districts_by_ubigeo() -> dict[str, District]:
+    """Return every district with its names by ubigeo, from this process's copy (do not modify them)."""
+    return _districts_by_ubigeo.get()
+
+
 def district_at(point: Point) -> District | None:
     """Return the district that contains ``point`` (EPSG:4326), or one within the tolerance, or None."""
     with connection.cursor() as cursor:
@@ -60,7 +65,7 @@ def district_at(point: Point) -> District | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    return _districts_by_ubigeo.get().get(row[0])
+    return districts_by_ubigeo().get(row[0])
 
 
 def district_search_point(district: District) -> Point:

@@ -89,7 +89,7 @@ def evaluate_programmes(household: list[dict], *, insurance: str, sisfoh: str,
         skipped and logged, so one broken rule never breaks a search.
     """
     language = language if language in ("es", "en") else "es"
-    rules = _active_rules.get()
+    rules = active_rules()
     base_facts = household_facts(household, insurance=insurance, sisfoh=sisfoh, ubigeo=ubigeo,
                                  cse_month=cse_month, today=timezone.localdate())
 
@@ -121,6 +121,11 @@ def _valid_active_rules() -> list[EligibilityRule]:
 
 #: Active rules, validated once per data generation instead of once per search.
 _active_rules = GenerationCache("active eligibility rules", _valid_active_rules)
+
+
+def active_rules() -> list[EligibilityRule]:
+    """Return the validated active rule versions, from this process's copy."""
+    return _active_rules.get()
 
 
 def _in_coverage(programme: Programme, ubigeo: str | None) -> bool | None:

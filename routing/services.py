@@ -111,6 +111,29 @@ def load_graph(file_name: str) -> CompactGraph:
     return graph
 
 
+def prepare_graphs() -> int:
+    """Load every road graph with its facility matrix, chain contraction and city-to-MTC joins.
+
+    Searches do this on first use; a web process calls it before its first
+    request (``ops.warmup``). Returns the number of graphs made ready.
+    """
+    ready = 0
+    graphs_by_mode: dict[str, dict[str, CompactGraph]] = {}
+    for region in road_regions():
+        for mode, file_name in region.graph_files.items():
+            graph = load_graph(file_name)
+            graph.chains()
+            load_matrix(file_name, graph)
+            graphs_by_mode.setdefault(mode, {})[region.slug] = graph
+            ready += 1
+    for graphs in graphs_by_mode.values():
+        mtc = graphs.pop(MTC_NETWORK.slug, None)
+        for city in graphs.values() if mtc is not None else ():
+            joined_graph(city, mtc).graph.chains()
+            ready += 1
+    return ready
+
+
 def load_matrix(graph_file: str, graph: CompactGraph) -> FacilityMatrix | None:
     """Load the facility matrix of a graph file, or None if missing or built on another graph version."""
     path = graph_dir() / graph_file.replace(".npz", "_facilities.npz")
