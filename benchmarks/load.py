@@ -371,7 +371,7 @@ With one client alone the same server answers in {result['single_client_p50_ms']
 (p95 {result['single_client_p95_ms']} ms): that is the service time, and the rest of the latency above is
 queueing behind the CPU. The machine's 1-minute load average was {result['load_average_1min'][0]} before
 and {result['load_average_1min'][1]} after the run, on {os.cpu_count()} cores: other processes on it share the
-CPU, so these figures are a lower bound on what the app does on an idle machine.
+CPU, so an idle machine of the same kind would do at least as well.
 
 At {result['requests_per_s']} req/s on {os.cpu_count()} cores each search costs about
 {1000 * os.cpu_count() / result['requests_per_s']:.1f} ms of CPU time, shared between the app, PostgreSQL and
