@@ -60,7 +60,7 @@ from routing import parameters
 from routing.estimate import AccessRule, estimate_route, haversine_m
 from routing.graph import CompactGraph
 
-from .joined import CityTrips, Starts, city_trips
+from .joined import CityTrips, Starts, city_trips, is_city_graph
 from .snapping import (  # noqa: F401 (callers use these names from this module)
     PlaceSnap,
     SiteSnap,
@@ -320,6 +320,13 @@ def _nearest_on_graph(
             lambda straight_m: estimate_route(straight_m, mode)[1],
         ),
     ]
+    if _city_estimate_applies(graph, mode):
+        # As in the family search: a vehicle trip that leaves the city streets may take the estimate.
+        off_city = np.flatnonzero(~sites.on_graph)
+        straight_m, site = nearest_site(lon, lat, facility_lon[off_city], facility_lat[off_city])
+        found = site >= 0
+        options.append((np.where(found, estimate_route(straight_m, mode)[1], np.inf),
+                        np.where(found, off_city[np.maximum(site, 0)] if off_city.size else -1, -1)))
     option_time = np.vstack([option[0] for option in options])
     option_facility = np.vstack([option[1] for option in options])
     best = np.argmin(option_time, axis=0)
@@ -332,6 +339,11 @@ def _nearest_on_graph(
         beyond = int(trips.mtc_sites.on_graph.sum())
         logger.info("Graph %s also reached %d facilities beyond it through the MTC lines", index, beyond)
     return time_s, option_facility[best, columns], (best < routed) & np.isfinite(time_s)
+
+
+def _city_estimate_applies(graph: CompactGraph, mode: str) -> bool:
+    """Tell whether places of ``graph`` may take the estimate to facilities off it (``CITY_ESTIMATE_MODES``)."""
+    return mode in parameters.CITY_ESTIMATE_MODES and is_city_graph(graph)
 
 
 def _routes(graph: CompactGraph, sites: SiteSnap, trips: CityTrips | None, snap: PlaceSnap) -> list[tuple]:
@@ -477,7 +489,10 @@ def site_place_times(
     for index, graph in enumerate(graphs):
         mine = np.flatnonzero(snap.graph_index[est_place] == index)
         place_pieces, site_pieces = _links(graph, joins[index], trips[index], snap, est_place[mine])
-        keep[mine[shares_piece(place_pieces, tuple(piece[est_site[mine]] for piece in site_pieces))]] = False
+        linked = shares_piece(place_pieces, tuple(piece[est_site[mine]] for piece in site_pieces))
+        if _city_estimate_applies(graph, mode):
+            linked &= joins[index].on_graph[est_site[mine]]  # off the streets the estimate stays a candidate
+        keep[mine[linked]] = False
     parts = [(est_site[keep], est_place[keep], est_time[keep])]
 
     points = (site_lon, site_lat, place_lon, place_lat)

@@ -163,6 +163,14 @@ CIRCUITY_FACTOR = {"walk": 1.4, "drive": 1.4, "transit": 1.4}
 ESTIMATE_SPEED_KPH = {"walk": WALK_SPEED_KPH, "drive": 30.0, "transit": 30.0 / TRANSIT_TIME_FACTOR}
 
 
+#: Modes in which a trip that leaves a city street graph may take the
+#: straight-line estimate when it is faster than the trip over the MTC lines
+#: (``routing.services``, ``planning.access``). The MTC lines hold no city
+#: streets, so beyond a street extract a vehicle may only reach them by long
+#: walks; on foot the MTC walk across country already stands for footpaths.
+CITY_ESTIMATE_MODES = ("drive", "transit")
+
+
 def graph_mode(mode: str) -> str:
     """Return the road graph a travel mode runs on."""
     return "drive" if mode == "transit" else mode

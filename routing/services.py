@@ -355,6 +355,8 @@ def travel_times(
             _route(served, trip.subset(reached), times, via_city)
         pending = pending[~reached]
 
+    if mode in parameters.CITY_ESTIMATE_MODES and origin_graphs and origin_graphs[0].rule is STREET_ACCESS:
+        _keep_city_estimate(times, origin_graphs[0].region.slug, estimate_s, estimate_m)
     return [
         TravelTime(
             minutes=times.minutes[i],
@@ -364,6 +366,29 @@ def travel_times(
         )
         for i in range(len(points))
     ]
+
+
+def _keep_city_estimate(times: _Times, city_slug: str, estimate_s: np.ndarray, estimate_m: np.ndarray) -> None:
+    """Give vehicle trips that leave a city street graph the straight-line estimate where it is faster.
+
+    A street graph is a clip of a city, not its edge: beyond it the city's
+    streets go on, but the MTC lines hold no streets, so a trip from the
+    clip to a facility across town may only reach them by long walks to
+    disconnected national roads (from San Juan de Lurigancho to the Cayetano
+    Heredia hospital, 194 min by vehicle). The estimate assumes streets at
+    the mode's average speed and is the better bound there
+    (``parameters.CITY_ESTIMATE_MODES``).
+    """
+    for index, region in enumerate(times.regions):
+        if region == city_slug:
+            continue
+        network_min = times.minutes[index]
+        estimate_min = float(estimate_s[index]) / 60.0
+        if network_min is None or estimate_min < network_min:
+            times.minutes[index] = estimate_min
+            times.distance_m[index] = float(estimate_m[index])
+            times.sources[index] = ESTIMATE
+            times.regions[index] = None
 
 
 @dataclass

@@ -317,3 +317,23 @@ def test_search_with_cutoff_matrix_unchanged(sjl_region, sjl_facilities, monkeyp
     with_cut = services.travel_times(origin, destinations, "drive")
     assert [t.minutes for t in with_cut] == pytest.approx([t.minutes for t in without], rel=1e-9)
     assert [t.distance_km for t in with_cut] == pytest.approx([t.distance_km for t in without], rel=1e-9)
+
+
+def test_vehicle_trip_leaving_city_streets_takes_estimate_when_faster(sjl_facilities):
+    # The README's example point in San Juan de Lurigancho, on the SJL street graph, to the Cayetano Heredia
+    # hospital across Lima: the MTC lines hold no Lima streets, so over them the car would need long walks to
+    # disconnected national roads (194 min, walking pace). The estimate assumes streets.
+    origin = (-77.0013, -11.9763)
+    hospital = Facility.objects.get(renaes_code="00007633").location
+    destination = [(hospital.x, hospital.y)]
+    by_car, = services.travel_times(origin, destination, "drive")
+    on_foot, = services.travel_times(origin, destination, "walk")
+    _, estimate_s = estimate_route(haversine_m(*origin, hospital.x, hospital.y), "drive")
+
+    assert by_car.source == "estimate"
+    assert by_car.minutes == pytest.approx(float(estimate_s) / 60)
+    assert by_car.minutes < on_foot.minutes / 3
+    # Inside the streets the network time stays.
+    on_streets = sjl_facilities[0].location
+    inside, = services.travel_times(origin, [(on_streets.x, on_streets.y)], "drive")
+    assert inside.source == "road_network"
