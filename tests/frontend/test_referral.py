@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from frontend.pdf import BODY_HEIGHT, fitting_story, story_height
-from frontend.referral import build_referral, documents_by_programme
+from frontend.referral import build_referral, documents_by_programme, run_shared_search
 from frontend.sharing import encode_search
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +199,22 @@ def test_slip_pdf_large_household_one_page(client):
 
     assert response.status_code == 200
     assert pdf_page_count(response.content) == 1
+
+
+def test_slip_lists_only_the_care_the_chosen_facility_offers():
+    from matcher.catalogue import search_catalogue
+
+    body = dict(SJL_SEARCH, needs=["prenatal_care", "childbirth", "emergency"])
+    catalogue = search_catalogue()
+    position = {facility.renaes_code: index for index, facility in enumerate(catalogue.facilities)}
+    names = {code: need.name_es for code, need in catalogue.needs.items()}
+    shortened = 0
+    with translation.override("es"):
+        for facility in run_shared_search(body)["facilities"]:
+            offered = catalogue.offered[position[facility["renaes_code"]]]
+            expected = [names[code] for code in body["needs"]
+                        if not catalogue.need_services[code].isdisjoint(offered)]
+            assert build_referral(body, facility["renaes_code"])["need_names"] == expected
+            shortened += len(expected) < len(body["needs"])
+    assert shortened, "some result offers only part of the care asked for"
+
