@@ -217,6 +217,19 @@ def search_pregnant_woman_at_sjl(browser, app_url):
     return wait_for_results(browser)
 
 
+def search_pregnant_woman_on_wide_screen(browser, app_url):
+    """Run the same search as search_pregnant_woman_at_sjl in a 1024 px wide window."""
+    open_home(browser, app_url)
+    # Chromedriver applies the phone emulation again on every navigation, so the page is widened after loading.
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 1024, "height": 780, "deviceScaleFactor": 1, "mobile": False})
+    tap_map_at(browser, SJL_LAT, SJL_LON)
+    fill_member(browser, 0, 27, "F", pregnant=True)
+    check_need(browser, "prenatal_care")
+    submit_search(browser)
+    return wait_for_results(browser)
+
+
 def open_card_details(browser, item):
     """Open a result card's folded details by tapping its toggle, as a family would on a phone."""
     more = item.find_element(By.CSS_SELECTOR, ".facility-more")

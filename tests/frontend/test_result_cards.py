@@ -14,20 +14,13 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 
 from tests.frontend.test_browser import (
-    SJL_LAT,
-    SJL_LON,
-    check_need,
     chosen_location,
-    fill_member,
     match_api,
     open_card_details,
-    open_home,
     pregnant_woman_request,
     search_pregnant_woman_at_sjl,
-    submit_search,
-    tap_map_at,
+    search_pregnant_woman_on_wide_screen,
     wait,
-    wait_for_results,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -155,15 +148,7 @@ def test_map_popup_link_opens_card(browser, app_url):
 
 
 def test_wide_screen_cards_start_open(browser, app_url):
-    open_home(browser, app_url)
-    # Chromedriver applies the phone emulation again on every navigation, so the page is widened after loading.
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": 1024, "height": 780, "deviceScaleFactor": 1, "mobile": False})
-    tap_map_at(browser, SJL_LAT, SJL_LON)
-    fill_member(browser, 0, 27, "F", pregnant=True)
-    check_need(browser, "prenatal_care")
-    submit_search(browser)
-    items = wait_for_results(browser)
+    items = search_pregnant_woman_on_wide_screen(browser, app_url)
 
     assert browser.execute_script("return window.innerWidth;") == 1024
     assert items

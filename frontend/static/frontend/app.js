@@ -853,6 +853,23 @@
     }) ? texts[0] : "";
   }
 
+  /* ---------- folded card details ---------- */
+
+  // Build the folded part of a "facility" or "program" card, open from
+  // WIDE_SCREEN_QUERY up. The summary contains both labels and the stylesheet
+  // shows the one for the open state, so the toggle needs no script.
+  // Screen readers announce the card's heading (headingId) with the toggle.
+  function foldedDetails(kind, headingId) {
+    var more = element("details", "card-more " + kind + "-more");
+    more.open = window.matchMedia(WIDE_SCREEN_QUERY).matches;
+    var summary = element("summary", "card-more-toggle " + kind + "-more-toggle");
+    summary.appendChild(element("span", "when-closed", gettext("Show details")));
+    summary.appendChild(element("span", "when-open", gettext("Hide details")));
+    summary.setAttribute("aria-describedby", headingId);
+    more.appendChild(summary);
+    return more;
+  }
+
   // Build a result card. What a family needs to choose stays in view, and the
   // rest folds under "Show details", which starts open on wide screens only.
   function facilityItem(facility, methodShownAbove) {
@@ -918,20 +935,8 @@
     return actions;
   }
 
-  // The summary contains both labels, and the stylesheet shows the one that
-  // fits the open state, so the toggle needs no script of its own.
-  function detailsToggle(facility) {
-    var summary = element("summary", "facility-more-toggle");
-    summary.appendChild(element("span", "when-closed", gettext("Show details")));
-    summary.appendChild(element("span", "when-open", gettext("Hide details")));
-    summary.setAttribute("aria-describedby", "facility-" + facility.renaes_code + "-heading");
-    return summary;
-  }
-
   function facilityMore(facility, methodShownAbove) {
-    var more = element("details", "facility-more");
-    more.open = window.matchMedia(WIDE_SCREEN_QUERY).matches;
-    more.appendChild(detailsToggle(facility));
+    var more = foldedDetails("facility", "facility-" + facility.renaes_code + "-heading");
     if (facility.travel_time_method && !methodShownAbove) {
       more.appendChild(methodDetails(facility.travel_time_method));
     }
@@ -1332,13 +1337,31 @@
     return list;
   }
 
+  // Build a programme card. Its name, the household's status and the first
+  // reason stay in view, and the rest folds as in the facility cards.
   function programItem(program) {
     var item = element("li", "program program-" + program.status);
     var heading = element("h4", null, program.name);
+    heading.id = "program-" + program.code + "-heading";
     item.appendChild(heading);
     item.appendChild(element("p", "badge badge-" + program.status, statusLabel(program.status)));
-    if (program.reasons && program.reasons.length) {
-      item.appendChild(listOf("reasons", program.reasons));
+    var reasons = program.reasons || [];
+    if (reasons.length) {
+      item.appendChild(element("p", "program-first-reason", reasons[0]));
+    }
+    var more = programMore(program, heading.id, reasons.slice(1));
+    // A programme whose first reason is all it has needs no toggle.
+    if (more.children.length > 1) {
+      item.appendChild(more);
+    }
+    return item;
+  }
+
+  // Fold the other reasons, each member's status, the documents and the next step.
+  function programMore(program, headingId, otherReasons) {
+    var more = foldedDetails("program", headingId);
+    if (otherReasons.length) {
+      more.appendChild(listOf("reasons", otherReasons));
     }
     var members = (program.members || []).filter(function (member) {
       return member.status !== "not_eligible" || program.status === "not_eligible";
@@ -1350,19 +1373,19 @@
           statusLabel(member.status) + (member.reason ? " — " + member.reason : "");
         memberList.appendChild(element("li", null, line));
       });
-      item.appendChild(memberList);
+      more.appendChild(memberList);
     }
     if (program.documents && program.documents.length) {
-      item.appendChild(element("p", "documents-title", gettext("Documents to bring:")));
-      item.appendChild(listOf("documents", program.documents));
+      more.appendChild(element("p", "documents-title", gettext("Documents to bring:")));
+      more.appendChild(listOf("documents", program.documents));
     }
     if (program.next_step) {
       var next = element("p", "next-step");
       next.appendChild(element("strong", null, gettext("Next step:") + " "));
       next.appendChild(document.createTextNode(program.next_step));
-      item.appendChild(next);
+      more.appendChild(next);
     }
-    return item;
+    return more;
   }
 
   function renderPrograms(programs) {
