@@ -299,6 +299,9 @@ def _facility_output(item: dict, rank: int, method_texts: _MethodTexts, district
         "rank": rank,
         "reasons": reasons,
         "services_inferred": item["inferred"],
+        # Codes behind the "Offers" reason and the insurance reason, for pages that fold the reasons.
+        "needs_met": [need.code for need in item["met_needs"]],
+        "insurance_terms": item["terms"],
         "ranking_method": item["ranking_method"],
         "model_version": item["model_version"],
         "district": {"ubigeo": facility.spatial_ubigeo, "name": district_names.get(facility.spatial_ubigeo, "")},

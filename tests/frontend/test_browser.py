@@ -461,3 +461,23 @@ def test_long_trip_shown_in_days_with_notice(browser, app_url):
     assert notice.is_displayed()
     assert "menos de 12 horas" in notice.text
     assert any("día" in text for text in times), times
+
+
+def test_long_trip_notice_follows_each_requested_care(browser, app_url):
+    # Santa María de Nanay (Loreto): its own post (3 min) only vaccinates; childbirth is over 12 hours away.
+    open_home(browser, app_url)
+    tap_map_at(browser, -3.88847, -73.697544)
+    fill_member(browser, 0, 27, "F", pregnant=True)
+    check_need(browser, "childbirth")
+    check_need(browser, "vaccination")
+    submit_search(browser)
+    wait_for_results(browser)
+    body = dict(pregnant_woman_request(chosen_location(browser)), needs=["childbirth", "vaccination"])
+    facilities = match_api(body)["facilities"]
+    fastest = min(facility["travel_time_min"] for facility in facilities)
+    fastest_birth = min(facility["travel_time_min"] for facility in facilities if "childbirth" in facility["needs_met"])
+
+    assert fastest < 60 < 12 * 60 < fastest_birth
+    notice = browser.find_element(By.ID, "long-trip-notice")
+    assert notice.is_displayed()
+    assert "Para parte de la atención que pidió" in notice.text

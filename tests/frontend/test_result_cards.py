@@ -14,13 +14,19 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 
 from tests.frontend.test_browser import (
+    check_need,
     chosen_location,
+    fill_member,
     match_api,
+    open_home,
     open_card_details,
     pregnant_woman_request,
     search_pregnant_woman_at_sjl,
     search_pregnant_woman_on_wide_screen,
+    submit_search,
+    tap_map_at,
     wait,
+    wait_for_results,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -155,3 +161,26 @@ def test_wide_screen_cards_start_open(browser, app_url):
     assert all(is_open(item) for item in items)
     assert all(item.find_element(By.CSS_SELECTOR, ".feedback").is_displayed() for item in items)
     assert items[0].find_element(By.CSS_SELECTOR, ".facility-more-toggle").text == "Ocultar detalles"
+
+
+def test_folded_card_keeps_an_insurance_limit_in_view(browser, app_url):
+    # With SIS, an EsSalud or private facility attends an emergency only; that limit must not fold away.
+    open_home(browser, app_url)
+    tap_map_at(browser, -11.98, -77.0)
+    fill_member(browser, 0, 27, "F", pregnant=True)
+    check_need(browser, "emergency")
+    sis = browser.find_element(By.CSS_SELECTOR, 'input[name="insurance"][value="sis"]')
+    browser.execute_script("arguments[0].click();", sis)
+    submit_search(browser)
+    items = wait_for_results(browser)
+    body = dict(pregnant_woman_request(chosen_location(browser)), needs=["emergency"], insurance="sis")
+    expected = match_api(body)["facilities"]
+
+    limited = [(item, facility) for item, facility in zip(items, expected, strict=True)
+               if facility["insurance_terms"] == "emergency_only"]
+    assert limited
+    for item, facility in limited:
+        line = item.find_element(By.CSS_SELECTOR, ".facility-terms-limit")
+        assert not is_open(item)
+        assert line.is_displayed()
+        assert line.text == facility["reasons"][1]

@@ -884,6 +884,10 @@
     if (facility.reasons && facility.reasons.length) {
       item.appendChild(element("p", "facility-first-reason", facility.reasons[0]));
     }
+    // A limit of the family's insurance stays in view: the API lists its reason second.
+    if (facility.insurance_terms === "emergency_only" && facility.reasons && facility.reasons[1]) {
+      item.appendChild(element("p", "facility-first-reason facility-terms-limit", facility.reasons[1]));
+    }
     var mainActions = facilityMainActions(facility);
     if (mainActions.children.length) {
       item.appendChild(mainActions);
@@ -1485,16 +1489,27 @@
     return gettext("Ordered by travel time.");
   }
 
-  // Warn when even the fastest result takes longer than the notice's limit over roads.
-  function showLongTripNotice(facilities) {
+  // Warn when, for some requested care, even the fastest result that offers it takes longer than the
+  // notice's limit over roads: a nearby post that only vaccinates does not help a birth.
+  function showLongTripNotice(facilities, needs) {
     var notice = document.getElementById("long-trip-notice");
+    var limit = Number(notice.dataset.minutes);
+    var tooFar = (needs || []).some(function (need) {
+      var offering = facilities.filter(function (facility) {
+        return (facility.needs_met || []).indexOf(need) !== -1;
+      });
+      return offering.length && fastestMinutes(offering) > limit;
+    });
+    notice.hidden = !(facilities.length && (tooFar || fastestMinutes(facilities) > limit));
+  }
+
+  function fastestMinutes(facilities) {
     var times = facilities.map(function (facility) {
       return facility.travel_time_min;
     }).filter(function (minutes) {
       return minutes !== null && minutes !== undefined;
     });
-    var fastest = times.length ? Math.min.apply(null, times) : Infinity;
-    notice.hidden = !(facilities.length && fastest > Number(notice.dataset.minutes));
+    return times.length ? Math.min.apply(null, times) : Infinity;
   }
 
   // Name the place and point the search started from, so that a wrong guess is seen at once.
@@ -1529,7 +1544,7 @@
     facilities.forEach(function (facility) {
       facilityList.appendChild(facilityItem(facility, !!method));
     });
-    showLongTripNotice(facilities);
+    showLongTripNotice(facilities, state.lastRequest && state.lastRequest.needs);
     showSearchedPlace(searched);
     routeStatus.hidden = true;
 
