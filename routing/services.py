@@ -25,7 +25,9 @@ Rules, stated once here and in docs/routing.md:
 * A destination that the network does not reach within the graph's search
   limit (``CompactGraph.network_limit_s``: 8 hours on city graphs, above the
   longest trip on the MTC graph) gets ``minutes=None``. It is never replaced
-  by a shorter estimate.
+  by a shorter estimate, with one exception: by vehicle, from an origin on
+  a city graph, a destination beyond that graph takes the straight-line
+  estimate whenever it is faster (``_keep_city_estimate``).
 """
 from __future__ import annotations
 
