@@ -121,9 +121,9 @@ def report(record: dict) -> str:
         f"{country['care']}, {country['mode']}): {country['job_s']} s in one process. "
         f"Peak resident memory of the benchmark process: {record['peak_rss_mb']:.0f} MB.",
         "",
-        "Places are routed on the MTC road graph (national, departmental and rural lines) and, inside the staged "
-        "OpenStreetMap extracts, on the city streets joined to those lines; only places farther than the MTC "
-        "access walk from any road get the straight-line estimate.",
+        "Places are routed on the MTC road graph (national, departmental and rural lines). Inside the staged "
+        "OpenStreetMap extracts they are routed on the city streets joined to those lines. Only places farther "
+        "than the MTC access walk from any road get the straight-line estimate.",
     ]
     return "\n".join(lines)
 

@@ -356,8 +356,8 @@ def load_report(result: dict) -> str:
     return f"""
 Measured by `benchmarks/load.py` on {result['date']}: {result['clients']} concurrent clients on loopback,
 each posting family searches (`POST /api/v1/match/`) one after another for {result['duration_s']} s
-after a 10 s warm-up (the sync workers close the connection after each answer, so every search opens
-one, as it does through the TLS proxy), against gunicorn with {result['gunicorn_workers']} workers
+after a 10 s warm-up. The sync workers close the connection after each response, so every search opens
+a new one, as it does through the TLS proxy. The server is gunicorn with {result['gunicorn_workers']} workers
 (`deployment/gunicorn.conf.py`, sync workers with one thread each) and production settings (`DJANGO_DEBUG=0`, rate limits on,
 backed by Redis). Searches start at real INEI populated places: all of those inside the districts that the
 staged road graphs cover, plus {OTHER_PLACES} seeded places elsewhere in Peru. Client and server share

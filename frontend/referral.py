@@ -6,7 +6,6 @@ from geoservices.models import Need
 from geoservices.phones import phone_links
 from geoservices.serializers import MatchRequestSerializer
 from matcher.duration_text import LONG_TRIP_MIN, format_distance, format_duration
-from matcher.catalogue import search_catalogue
 from matcher.search import run_search, search_request
 from ops.generation import generation_snapshot
 
@@ -75,7 +74,8 @@ def build_referral(body: dict, renaes_code: str) -> dict:
         "district_name": (facility.get("district") or {}).get("name") or result["search"]["district"]["name"],
         "programs": [dict(program, status_label=status_label(program["status"])) for program in programs],
         "document_groups": documents_by_programme(programs),
-        "need_names": need_names(needs_offered(body.get("needs", []), facility["renaes_code"])),
+        # Only the care the chosen facility offers, so that the slip does not read as a referral for the rest.
+        "need_names": need_names([code for code in body.get("needs", []) if code in facility["needs_met"]]),
         "travel_summary": travel_summary(facility, result["search"]),
     }
 
@@ -104,20 +104,6 @@ def documents_by_programme(programs: list[dict]) -> list[dict]:
         if documents:
             groups.append({"programme": program["name"], "documents": documents})
     return groups
-
-
-def needs_offered(codes: list[str], renaes_code: str) -> list[str]:
-    """Keep the requested needs that the facility offers, so that the slip asks only for care given there.
-
-    A facility that offers none of them may still be a result (it attends
-    emergencies whatever its services); then no need is listed.
-    """
-    catalogue = search_catalogue()
-    index = next((i for i, facility in enumerate(catalogue.facilities) if facility.renaes_code == renaes_code), None)
-    if index is None:
-        return []
-    offered = catalogue.offered[index]
-    return [code for code in codes if not catalogue.need_services.get(code, frozenset()).isdisjoint(offered)]
 
 
 def need_names(codes: list[str]) -> list[str]:

@@ -67,7 +67,7 @@ def _age_band(age: int) -> str:
 
 
 def _record_values(request: SearchRequest, ranked: list[dict], programmes: list[dict]) -> dict:
-    """The search record's columns: a coarse, non-identifying summary of the search."""
+    """Return the search record's columns: a coarse, non-identifying summary of the search."""
     decimals = settings.GEOSALUD["SEARCH_LOCATION_DECIMALS"]
     reachable = [item["travel"].minutes for item in ranked if item["travel"].minutes is not None]
     return {
@@ -88,7 +88,7 @@ def _record_values(request: SearchRequest, ranked: list[dict], programmes: list[
 
 
 def _impression_values(request: SearchRequest, ranked: list[dict], needs: list[Need]) -> dict:
-    """The shown list's columns: the ranking features of each result, without the household."""
+    """Return the shown list's columns: the ranking features of each result, without the household."""
     candidates = [
         {"renaes_code": item["facility"].renaes_code, "rank": rank, **{key: item[key] for key in IMPRESSION_KEYS}}
         for rank, item in enumerate(ranked, start=1)

@@ -1,8 +1,9 @@
-"""Build what every family search reads before a web process answers its first request.
+"""Build what every family search reads before a web process serves its first request.
 
 Searches build these on first use: the search catalogue, the districts, the
 eligibility rules, the ranker and the road graphs with their chain
-contractions and city-to-MTC joins, about 2 s in all. gunicorn calls
+contractions and city-to-MTC joins, about 5 s in all on the load
+benchmark's 2-core machine. gunicorn calls
 :func:`warm_up` in its master process before forking the workers
 (``deployment/gunicorn.conf.py``), so the workers share these pages and
 their first searches are as fast as the others. It then freezes the objects
@@ -44,7 +45,7 @@ def warm_up() -> None:
         try:
             step()
         except Exception as exc:  # noqa: BLE001 - any failure only delays the build to the first search
-            logger.warning("Warm-up of the %s failed; the first search will build it: %s", name, exc)
+            logger.warning("Warm-up of the %s failed, so the first search will build it: %s", name, exc)
     # Connections must not cross a fork: each worker opens its own.
     connections.close_all()
     logger.info("Warm-up done in %.1f s", time.perf_counter() - started)

@@ -1,9 +1,9 @@
 """Chain contraction of a road graph, for fast searches from one node to a few.
 
-Most nodes of a road graph lie inside a road, away from any junction: the MTC
-graph keeps a node at least every 300 m (96 % of its nodes have exactly two
-neighbours) and an OpenStreetMap city graph keeps the shape points of its
-streets (about 78 %). A search from a household only has to settle the
+Most nodes of a road graph lie inside a road, away from any junction. The MTC
+graph keeps a node at least every 300 m, so 96 % of its nodes only carry a road
+through. An OpenStreetMap city graph keeps the shape points of its streets
+(70-77 % of the Cusco nodes, 51-65 % of San Juan de Lurigancho's). A search from a household only has to settle the
 junctions. :func:`build_chains` keeps the *core* nodes, which are all nodes
 except those that a road passes through in both directions, and replaces each
 run of pass-through nodes between two core nodes (a *chain*) by one edge each
@@ -190,8 +190,9 @@ def build_chains(adjacency: csr_matrix, length_m: np.ndarray) -> Chains:
     for target, values in zip(node_values, (from_head_s, to_head_s, from_head_m, to_head_m)):
         target[nodes] = values[on_chain]
 
-    heads = core_position[np.array([nodes_[0] for nodes_ in walked], dtype=np.int64)] if walked else np.zeros(0, np.int64)
-    tails = core_position[np.array([nodes_[-1] for nodes_ in walked], dtype=np.int64)] if walked else np.zeros(0, np.int64)
+    ends = np.array([(nodes[0], nodes[-1]) for nodes in walked], dtype=np.int64).reshape(-1, 2)
+    heads = core_position[ends[:, 0]]
+    tails = core_position[ends[:, 1]]
     totals = [per_chain.total(values) for values in (step_s[inside], back_s[inside], step_m[inside], back_m[inside])]
     core, core_length_m = _core_graph(adjacency, length_m, core_position, heads, tails, totals)
     core_rows = np.repeat(np.arange(core.shape[0], dtype=np.int64), np.diff(core.indptr))
@@ -209,13 +210,13 @@ def _flatten(walked: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _edge_values(adjacency: csr_matrix, length_m: np.ndarray, tail: np.ndarray, head: np.ndarray):
-    """Time and length of the edges ``tail[i] -> head[i]``, NaN where there is no such edge."""
+    """Return the time and length of the edges ``tail[i] -> head[i]``, NaN where there is no such edge."""
     n_nodes = adjacency.shape[0]
     rows = np.repeat(np.arange(n_nodes, dtype=np.int64), np.diff(adjacency.indptr))
     keys = rows * n_nodes + adjacency.indices
-    wanted = tail * n_nodes + head
-    position = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-    found = keys[position] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
+    requested = tail * n_nodes + head
+    position = np.minimum(np.searchsorted(keys, requested), max(len(keys) - 1, 0))
+    found = keys[position] == requested if len(keys) else np.zeros(len(requested), dtype=bool)
     return np.where(found, adjacency.data[position], np.nan), np.where(found, length_m[position], np.nan)
 
 

@@ -290,7 +290,7 @@ def edge_lengths(graph: CompactGraph, tail: np.ndarray, head: np.ndarray) -> np.
 
 #: Up to this many targets, :func:`path_lengths` walks back from each target
 #: instead of folding the whole tree: a household's few dozen facilities touch
-#: a few thousand tree nodes, while the tree of a long search holds 10^5.
+#: a few thousand tree nodes, while the tree of a long search contains about 10^5.
 FEW_TARGETS = 256
 
 

@@ -165,9 +165,9 @@ ESTIMATE_SPEED_KPH = {"walk": WALK_SPEED_KPH, "drive": 30.0, "transit": 30.0 / T
 
 #: Modes in which a trip that leaves a city street graph may take the
 #: straight-line estimate when it is faster than the trip over the MTC lines
-#: (``routing.services``, ``planning.access``). The MTC lines hold no city
-#: streets, so beyond a street extract a vehicle may only reach them by long
-#: walks; on foot the MTC walk across country already stands for footpaths.
+#: (``routing.services``, ``planning.access``). The MTC lines contain no city
+#: streets, so beyond a street extract a vehicle may reach them only by long
+#: walks. On foot, the MTC walk across country already models footpaths.
 CITY_ESTIMATE_MODES = ("drive", "transit")
 
 

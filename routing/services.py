@@ -373,12 +373,12 @@ def travel_times(
 def _keep_city_estimate(times: _Times, city_slug: str, estimate_s: np.ndarray, estimate_m: np.ndarray) -> None:
     """Give vehicle trips that leave a city street graph the straight-line estimate where it is faster.
 
-    A street graph is a clip of a city, not its edge: beyond it the city's
-    streets go on, but the MTC lines hold no streets, so a trip from the
-    clip to a facility across town may only reach them by long walks to
-    disconnected national roads (from San Juan de Lurigancho to the Cayetano
-    Heredia hospital, 194 min by vehicle). The estimate assumes streets at
-    the mode's average speed and is the better bound there
+    A street graph is a clip of a city, not its edge, and beyond it the
+    city's streets go on. The MTC lines contain no streets, so a trip from
+    the clip to a facility across town may reach them only by long walks to
+    disconnected national roads. From San Juan de Lurigancho to the Cayetano
+    Heredia hospital that took 194 min by vehicle. The estimate assumes
+    streets at the mode's average speed, so it is the better bound there
     (``parameters.CITY_ESTIMATE_MODES``).
     """
     for index, region in enumerate(times.regions):

@@ -57,7 +57,7 @@ if ! as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
     log "Starting PostgreSQL on 127.0.0.1:$PORT"
     if ! as_owner "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -w -l "$PGDATA_DIR/server.log" \
             -o "-p $PORT -k $PGDATA_DIR -c listen_addresses=127.0.0.1" start >/dev/null; then
-        # pg_ctl only says "Examine the log output"; show where it is and what it says.
+        # pg_ctl prints only "Examine the log output", so print the log's path and its last lines.
         echo "PostgreSQL did not start on 127.0.0.1:$PORT. Last lines of $PGDATA_DIR/server.log:" >&2
         tail -n 5 "$PGDATA_DIR/server.log" >&2
         echo "If the port is taken, free it or pick another with GEOSALUD_PGPORT=<port>, then run make again." >&2

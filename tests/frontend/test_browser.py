@@ -463,7 +463,7 @@ def test_long_trip_shown_in_days_with_notice(browser, app_url):
     assert any("día" in text for text in times), times
 
 
-def test_long_trip_notice_follows_each_requested_care(browser, app_url):
+def test_long_trip_notice_per_care(browser, app_url):
     # Santa María de Nanay (Loreto): its own post (3 min) only vaccinates; childbirth is over 12 hours away.
     open_home(browser, app_url)
     tap_map_at(browser, -3.88847, -73.697544)

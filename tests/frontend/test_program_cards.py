@@ -95,7 +95,7 @@ def test_folded_programme_shows_name_and_status(browser, app_url):
             assert not card.find_element(By.CSS_SELECTOR, selector).is_displayed(), (program["name"], selector)
 
 
-def test_opened_programme_shows_documents_and_next_step(browser, app_url, screenshot):
+def test_opened_programme_shows_documents(browser, app_url, screenshot):
     search_pregnant_woman_at_sjl(browser, app_url)
     cards = program_cards(browser)
     program = expected_programs(browser)[0]

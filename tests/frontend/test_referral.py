@@ -201,7 +201,7 @@ def test_slip_pdf_large_household_one_page(client):
     assert pdf_page_count(response.content) == 1
 
 
-def test_slip_lists_only_the_care_the_chosen_facility_offers():
+def test_slip_lists_offered_care_only():
     from matcher.catalogue import search_catalogue
 
     body = dict(SJL_SEARCH, needs=["prenatal_care", "childbirth", "emergency"])

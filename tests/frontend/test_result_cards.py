@@ -71,7 +71,7 @@ def test_phone_page_short_with_ten_results(browser, app_url, screenshot):
     assert max(card_heights) < MAX_FOLDED_CARD_HEIGHT_PX, card_heights
 
 
-def test_folded_card_shows_what_to_choose_by(browser, app_url):
+def test_folded_card_shows_choice_facts(browser, app_url):
     items = search_pregnant_woman_at_sjl(browser, app_url)
     expected = match_api(pregnant_woman_request(chosen_location(browser)))["facilities"]
 
@@ -163,7 +163,7 @@ def test_wide_screen_cards_start_open(browser, app_url):
     assert items[0].find_element(By.CSS_SELECTOR, ".facility-more-toggle").text == "Ocultar detalles"
 
 
-def test_folded_card_keeps_an_insurance_limit_in_view(browser, app_url):
+def test_folded_card_shows_insurance_limit(browser, app_url):
     # With SIS, an EsSalud or private facility attends an emergency only; that limit must not fold away.
     open_home(browser, app_url)
     tap_map_at(browser, -11.98, -77.0)

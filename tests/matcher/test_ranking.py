@@ -199,7 +199,7 @@ def test_slowest_shown_result_has_no_travel_reason(registry, small_ranker):
     assert "travel_time" not in slowest["why_codes"]
 
 
-def test_explanation_names_the_groups_whose_occlusion_lowers_the_score_most(small_ranker):
+def test_explanation_matches_row_occlusion(small_ranker):
     from matcher.ltr import score_matrix
     from matcher.ranker_registry import explain
 

@@ -12,13 +12,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def closed_connections(monkeypatch):
-    # Closing the connection inside the test's transaction would end it; count the calls instead.
+    # Closing the connection inside the test's transaction would end it, so the test counts the calls.
     calls = []
     monkeypatch.setattr(warmup.connections, "close_all", lambda: calls.append(True))
     return calls
 
 
-def test_warm_up_builds_graph_contractions_and_joins(closed_connections, caplog):
+def test_warm_up_builds_graph_contractions(closed_connections, caplog):
     caplog.set_level(logging.INFO, logger="ops.warmup")
     warmup.warm_up()
     for region in RoadRegion.objects.all():
@@ -31,7 +31,7 @@ def test_warm_up_builds_graph_contractions_and_joins(closed_connections, caplog)
     assert "Warm-up done" in caplog.text
 
 
-def test_failing_step_is_logged_and_the_rest_still_runs(closed_connections, monkeypatch, caplog):
+def test_warm_up_survives_failing_step(closed_connections, monkeypatch, caplog):
     def unavailable():
         raise RuntimeError("database unavailable")
 

@@ -38,7 +38,7 @@ def compare(graph, sources, rng, probe_s=None):
     (MTC_NETWORK.slug, "drive"), (MTC_NETWORK.slug, "walk"),
     ("cusco-centro", "drive"), ("cusco-centro", "walk"), ("lima-sjl-canto-grande", "drive"),
 ])
-def test_stored_graphs_match_the_whole_graph_search(slug, mode):
+def test_stored_graphs_match_whole_search(slug, mode):
     graph = stored_graph(slug, mode)
     rng = np.random.default_rng(20261205)
     sources = rng.choice(graph.n_nodes, size=12, replace=False)
@@ -49,7 +49,7 @@ def test_stored_graphs_match_the_whole_graph_search(slug, mode):
     compare(graph, rng.choice(on_chain, size=6, replace=False), rng, probe_s=300.0)
 
 
-def test_joined_city_and_mtc_graph_matches_the_whole_graph_search():
+def test_joined_graph_matches_whole_search():
     joined = joined_graph(stored_graph("cusco-centro", "drive"), stored_graph(MTC_NETWORK.slug, "drive"))
     rng = np.random.default_rng(7)
     city_sources = joined.city_offset + rng.choice(joined.graph.n_nodes - joined.city_offset, size=8, replace=False)
@@ -75,14 +75,14 @@ def two_way(*pairs):
     return [edge for a, b, time_s in pairs for edge in ((a, b, time_s), (b, a, time_s))]
 
 
-def test_one_way_street_node_stays_in_the_core():
+def test_one_way_node_stays_core():
     # 0 - 1 - 2 both ways, and 2 -> 3 -> 4 one way only.
     adjacency, _ = small_graph(two_way((0, 1, 1), (1, 2, 1)) + [(2, 3, 1), (3, 4, 1)], 5)
     passing = pass_through_nodes(adjacency)
     assert passing.tolist() == [False, True, False, False, False]
 
 
-def test_ring_without_junction_gets_a_core_node():
+def test_junctionless_ring_gets_core_node():
     adjacency, length_m = small_graph(two_way((0, 1, 1), (1, 2, 2), (2, 3, 3), (3, 0, 4)), 4)
     chains = build_chains(adjacency, length_m)
     assert chains.n_core == 1

@@ -11,7 +11,7 @@ from routing.regions import MTC_NETWORK
 pytestmark = pytest.mark.django_db
 
 
-def test_few_targets_walk_back_to_the_same_lengths_as_the_whole_tree():
+def test_walked_lengths_match_folded_tree():
     graph = services.load_graph(RoadRegion.objects.get(slug=MTC_NETWORK.slug).graph_files["drive"])
     rng = np.random.default_rng(20261205)
     checked = 0

@@ -319,10 +319,9 @@ def test_search_with_cutoff_matrix_unchanged(sjl_region, sjl_facilities, monkeyp
     assert [t.distance_km for t in with_cut] == pytest.approx([t.distance_km for t in without], rel=1e-9)
 
 
-def test_vehicle_trip_leaving_city_streets_takes_estimate_when_faster(sjl_facilities):
-    # The README's example point in San Juan de Lurigancho, on the SJL street graph, to the Cayetano Heredia
-    # hospital across Lima: the MTC lines hold no Lima streets, so over them the car would need long walks to
-    # disconnected national roads (194 min, walking pace). The estimate assumes streets.
+def test_city_vehicle_trip_takes_faster_estimate(sjl_facilities):
+    # From the README's example point on the SJL street graph to the Cayetano Heredia hospital across Lima.
+    # Over the MTC lines, which contain no Lima streets, the car took 194 min, at walking pace.
     origin = (-77.0013, -11.9763)
     hospital = Facility.objects.get(renaes_code="00007633").location
     destination = [(hospital.x, hospital.y)]
